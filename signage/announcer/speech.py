@@ -1,0 +1,254 @@
+"""Text → WAV file, on one worker thread that owns the TTS engine, with a bounded cache.
+
+    speech = Speech(voice="id", rate=140, cache_entries=256)
+    speech.start()                      # engine created on the worker; warns once if unavailable
+    future = speech.request("Nomor antrian, a, satu, ...")   # non-blocking
+    future.result()                     # Path to a 22050 Hz mono WAV, or None: nothing to say it with
+
+pyttsx3 quirks handled here (see /work/shared/STACK.md): one utterance per
+runAndWait, save_to_file only (say() shells out to aplay), its "Audio saved to …"
+print is muted for the worker thread only, and a failed runAndWait is unstuck with
+endLoop() so the next utterance can still run. A voice pack, when configured and
+complete for a phrase, replaces TTS for that phrase.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import wave
+from collections import OrderedDict
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Protocol
+
+from signage.announcer import voicepack
+from signage.errors import AudioUnavailable
+
+log = logging.getLogger(__name__)
+
+# espeak-ng voice for each phrase language; AnnouncerConfig.voice overrides Indonesian.
+VOICES = {"id": "id", "en": "en"}
+
+
+class SpeechEngine(Protocol):
+    """The seam between the worker and a TTS library: writes one utterance to a WAV file."""
+
+    def synthesize(self, text: str, voice: str, path: Path) -> None: ...
+
+
+class Pyttsx3Engine:
+    """pyttsx3 driving libespeak-ng. Create and use it on one thread only."""
+
+    def __init__(self, voice: str, rate: int):
+        try:
+            import pyttsx3
+        except ImportError as exc:
+            raise AudioUnavailable(f"text-to-speech unavailable: cannot import pyttsx3 ({exc})") from None
+        try:
+            self._engine = pyttsx3.init()
+            voices = self._engine.getProperty("voices")
+        except Exception as exc:  # missing libespeak-ng raises OSError/RuntimeError/...
+            raise AudioUnavailable(f"text-to-speech unavailable: pyttsx3 could not start espeak-ng: {exc}") from None
+        self._known = voices
+        self._voice: str | None = None
+        self._select(voice)  # fail now, not at the first call
+        self._engine.setProperty("rate", rate)
+
+    def _select(self, voice: str) -> None:
+        if voice == self._voice:
+            return
+        # SetVoiceByName silently keeps the old voice for an unknown name: check first.
+        if not any(_voice_matches(v, voice) for v in self._known):
+            raise AudioUnavailable(f"text-to-speech unavailable: espeak-ng has no voice {voice!r}")
+        self._engine.setProperty("voice", voice)
+        self._voice = voice
+
+    def synthesize(self, text: str, voice: str, path: Path) -> None:
+        self._select(voice)
+        self._engine.save_to_file(text, str(path))
+        with _stdout_muted_for_this_thread():
+            try:
+                self._engine.runAndWait()
+            except Exception:
+                try:
+                    self._engine.endLoop()  # else every later call fails: "run loop already started"
+                except Exception:
+                    pass
+                raise
+
+
+def _voice_matches(v, name: str) -> bool:
+    name = name.lower()
+    return (v.id.lower() == name or v.id.lower().endswith("/" + name) or v.name.lower() == name
+            or name in [lang.lower() for lang in (v.languages or [])])
+
+
+class _MutedForThread:
+    """sys.stdout stand-in that drops what one thread writes and passes the rest through."""
+
+    def __init__(self, target, thread_id: int):
+        self._target = target
+        self._thread_id = thread_id
+
+    def write(self, text: str) -> int:
+        if threading.get_ident() == self._thread_id or self._target is None:
+            return len(text)
+        return self._target.write(text)
+
+    def flush(self) -> None:
+        if self._target is not None:
+            self._target.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+
+@contextmanager
+def _stdout_muted_for_this_thread():
+    previous = sys.stdout
+    muted = _MutedForThread(previous, threading.get_ident())
+    sys.stdout = muted
+    try:
+        yield
+    finally:
+        if sys.stdout is muted:  # someone else swapped it meanwhile: leave theirs alone
+            sys.stdout = previous
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+class Speech:
+    """Owns the TTS worker thread and the WAV cache keyed by (text, voice, rate)."""
+
+    def __init__(self, *, voice: str = "id", rate: int = 140, cache_entries: int = 256,
+                 voice_pack: Path | None = None,
+                 engine_factory: Callable[[], SpeechEngine] | None = None,
+                 cache_dir: Path | None = None):
+        self.voice = voice
+        self.rate = rate
+        self.cache_entries = cache_entries
+        self.voice_pack = voice_pack
+        self._engine_factory = engine_factory or (lambda: Pyttsx3Engine(voice, rate))
+        self._own_dir = cache_dir is None
+        self._dir = Path(cache_dir) if cache_dir else None
+        self._cache: OrderedDict[tuple[str, str, int], Path] = OrderedDict()
+        self._inflight: dict[tuple[str, str, int], Future] = {}
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._engine: SpeechEngine | None = None
+        self._failures = 0
+        self.unavailable_reason: str | None = None
+        self.hits = 0
+        self.misses = 0
+
+    # -- lifecycle (caller's thread)
+
+    def start(self, timeout: float = 10.0) -> None:
+        if self._thread is not None:
+            return
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="signage-tts-"))
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._run, name="signage-tts", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+        if self._own_dir and self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+            self._cache.clear()
+
+    @property
+    def tts_available(self) -> bool:
+        return self._ready.is_set() and self._engine is not None
+
+    def voice_for(self, locale: str) -> str:
+        return self.voice if locale == "id" else VOICES.get(locale, self.voice)
+
+    # -- requests (any thread)
+
+    def request(self, text: str, voice: str | None = None) -> Future:
+        """A Future for the WAV of `text`: resolved at once on a cache hit, else by the worker."""
+        key = (text, voice or self.voice, self.rate)
+        with self._lock:
+            path = self._cache.get(key)
+            if path is not None and path.exists():
+                self._cache.move_to_end(key)
+                self.hits += 1
+                done: Future = Future()
+                done.set_result(path)
+                return done
+            if key in self._inflight:
+                return self._inflight[key]
+            self.misses += 1
+            future: Future = Future()
+            self._inflight[key] = future
+        if self._thread is None:
+            self.start()
+        self._jobs.put((key, future))
+        return future
+
+    # -- worker thread
+
+    def _run(self) -> None:
+        try:
+            self._engine = self._engine_factory()
+        except AudioUnavailable as exc:
+            self.unavailable_reason = str(exc)
+        except Exception as exc:  # an engine that can't start must not take the caller down
+            self.unavailable_reason = f"text-to-speech unavailable: {type(exc).__name__}: {exc}"
+        if self._engine is None:
+            pack = " (voice pack clips still used)" if self.voice_pack else ""
+            log.warning("%s; announcements will be the chime only%s", self.unavailable_reason, pack)
+        self._ready.set()
+        while (job := self._jobs.get()) is not None:
+            key, future = job
+            path = None
+            try:
+                path = self._synthesize(*key)
+            except Exception as exc:
+                self._failures += 1
+                level = logging.WARNING if self._failures == 1 else logging.DEBUG
+                log.log(level, "speech synthesis failed for %r: %s (chime only for this call)", key[0], exc)
+            with self._lock:
+                if path is not None:
+                    self._remember(key, path)
+                self._inflight.pop(key, None)
+            future.set_result(path)
+
+    def _synthesize(self, text: str, voice: str, rate: int) -> Path | None:
+        digest = hashlib.sha1(f"{voice}\0{rate}\0{text}".encode()).hexdigest()[:20]
+        path = self._dir / f"{digest}.wav"
+        if self.voice_pack is not None and voicepack.render(text, self.voice_pack, path):
+            return path
+        if self._engine is None:
+            return None
+        self._engine.synthesize(text, voice, path)
+        if not path.is_file() or path.stat().st_size <= 44:  # 44 = an empty WAV's header
+            raise AudioUnavailable(f"speech engine wrote no audio to {path}")
+        return path
+
+    def _remember(self, key, path: Path) -> None:
+        self._cache[key] = path
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_entries:
+            _, old = self._cache.popitem(last=False)
+            if old != path:
+                old.unlink(missing_ok=True)

@@ -1,0 +1,239 @@
+"""`signage` command line: one entry point, one subcommand per job.
+
+Config is loaded here once and passed down. Exit status: 0 done, 1 refused by
+the hub or failed at run time, 2 bad config or bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import sys
+from typing import Callable
+
+from signage.config import Config, load_config
+from signage.errors import AccessDenied, ConfigError, HubRefused, HubUnreachable, JournalError, SignageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# Subcommands that live with their own layer: (name, module, help). Each module
+# provides add_arguments(parser) and run(args, config) -> int, and imports
+# pygame/pyttsx3 only inside run(), so `signage --help` stays fast.
+PLUGGED: list[tuple[str, str, str]] = [
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per connection is our job
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "check-config":
+            return check_config(args)
+        config = load_config(args.config)
+        return args.run(args, config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except AccessDenied as exc:
+        print(f"signage: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except HubRefused as exc:
+        print(f"signage: {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except (HubUnreachable, JournalError) as exc:
+        print(f"signage: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except SignageError as exc:
+        print(f"signage: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=None,
+                        help="config file (default: $SIGNAGE_CONFIG or ./config.yaml)")
+    common.add_argument("--log-level", default=os.environ.get("SIGNAGE_LOG_LEVEL", "info"),
+                        choices=["debug", "info", "warning", "error"])
+    client = argparse.ArgumentParser(add_help=False)
+    client.add_argument("--hub", metavar="URL", help="hub address, e.g. ws://10.0.0.5:8765/ (default: from config)")
+    client.add_argument("--token", help="access token (default: $SIGNAGE_TOKEN, else one from config)")
+
+    parser = argparse.ArgumentParser(prog="signage", parents=[common],
+                                     description="Screens and voice for a public-service waiting hall.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help: str, run: Callable, parents=(common,)) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, parents=list(parents))
+        p.set_defaults(run=run)
+        return p
+
+    p = add("hub", "run the hub: websocket server, journal, web pages", run_hub)
+    p.add_argument("--host", help="listen address (default: hub.host)")
+    p.add_argument("--port", type=int, help="listen port (default: hub.port; 0 = any free port)")
+
+    p = sub.add_parser("check-config", help="validate a config file and print a summary", parents=[common])
+    p.add_argument("path", nargs="?", metavar="PATH")
+
+    ops = (common, client)
+    p = add("call", "call a ticket to a counter", run_command, ops)
+    p.add_argument("counter", type=int)
+    p.add_argument("ticket")
+    p = add("recall", "call the counter's ticket again (or a skipped ticket with --ticket)", run_command, ops)
+    p.add_argument("counter", type=int)
+    p.add_argument("--ticket", help="a ticket from the no-show list")
+    p = add("clear", "mark the counter idle or closed", run_command, ops)
+    p.add_argument("counter", type=int)
+    p = add("ticker", "set the running text on every board ('' clears it)", run_command, ops)
+    p.add_argument("text")
+    p = add("next", "call the oldest waiting ticket for the counter's services", run_command, ops)
+    p.add_argument("counter", type=int)
+    p = add("skip", "the counter's ticket did not show up (moves it to the no-show list)", run_command, ops)
+    p.add_argument("counter", type=int)
+    p = add("done", "the counter finished serving its ticket", run_command, ops)
+    p.add_argument("counter", type=int)
+    p = add("transfer", "send the counter's ticket to another service's line", run_command, ops)
+    p.add_argument("counter", type=int)
+    p.add_argument("service", help="service code, e.g. DUKCAPIL-01")
+    p = add("issue", "issue a ticket for a service, as a kiosk does", run_command, ops)
+    p.add_argument("service", help="service code, e.g. DUKCAPIL-01")
+    p.add_argument("--priority", action="store_true", help="priority ticket (elderly, disabled, pregnant)")
+    p = add("watch", "print events as they arrive", run_watch, ops)
+    p.add_argument("--since", type=int, default=None, help="replay events after this seq first")
+
+    for name, module, help in PLUGGED:
+        mod = importlib.import_module(module)
+        p = add(name, help, mod.run)
+        mod.add_arguments(p)
+    return parser
+
+
+def check_config(args: argparse.Namespace) -> int:
+    cfg = load_config(args.path or args.config)
+    roles = {role: sum(1 for t in cfg.tokens if t.role == role) for role in ("operator", "display", "kiosk")}
+    print(f"{cfg.path}: OK")
+    print(f"  hall      {cfg.hall.name} ({cfg.hall.timezone_name}, {cfg.hall.timezone_label}, locale {cfg.hall.locale})")
+    print(f"  layout    {len(cfg.agencies)} agencies, {len(cfg.counters)} counters, {len(cfg.services)} services, "
+          f"{len(cfg.display.zones)} zones ({', '.join(z.name for z in cfg.display.zones)})")
+    print(f"  tokens    {roles['operator']} operator, {roles['display']} display, {roles['kiosk']} kiosk")
+    print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
+    print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
+          f"repeat {cfg.announcer.repeat}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- hub
+
+
+def run_hub(args: argparse.Namespace, config: Config) -> int:
+    from signage.hub.server import Hub
+
+    async def serve() -> None:
+        hub = Hub(config, host=args.host, port=args.port)
+        await hub.start()
+        print(f"signage hub: {hub.url} (journal {config.hub.journal}, seq {hub.seq})", flush=True)
+        try:
+            await asyncio.Future()
+        finally:
+            await hub.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- operator commands
+
+
+def hub_url(args: argparse.Namespace, config: Config) -> str:
+    if getattr(args, "hub", None):
+        return args.hub
+    if os.environ.get("SIGNAGE_HUB"):
+        return os.environ["SIGNAGE_HUB"]
+    host = config.hub.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"ws://{host}:{config.hub.port}/"
+
+
+def pick_token(args: argparse.Namespace, config: Config, role: str, counter: int | None = None) -> str:
+    """--token, then $SIGNAGE_TOKEN, then the config token that fits best."""
+    if getattr(args, "token", None):
+        return args.token
+    if os.environ.get("SIGNAGE_TOKEN"):
+        return os.environ["SIGNAGE_TOKEN"]
+    candidates = [t for t in config.tokens if t.role == role]
+    if counter is not None:
+        scoped = [t for t in candidates if t.counters and counter in t.counters]
+        candidates = scoped or [t for t in candidates if t.counters is None] or candidates
+    if not candidates:
+        raise ConfigError(f"{config.path.name}: tokens: no {role} token; pass --token")
+    return candidates[0].secret
+
+
+def build_command(args: argparse.Namespace):
+    from signage.core import messages as m
+    from signage.core.protocol import normalize_ticket
+    from signage.operator.client import new_id
+
+    i = new_id()
+    return {
+        "call": lambda: m.Call(i, args.counter, normalize_ticket(args.ticket)),
+        "recall": lambda: m.Recall(i, args.counter, normalize_ticket(args.ticket) if args.ticket else None),
+        "clear": lambda: m.Clear(i, args.counter),
+        "ticker": lambda: m.Ticker(i, args.text),
+        "next": lambda: m.Next(i, args.counter),
+        "skip": lambda: m.Skip(i, args.counter),
+        "done": lambda: m.Done(i, args.counter),
+        "transfer": lambda: m.Transfer(i, args.counter, args.service),
+        "issue": lambda: m.Issue(i, args.service, args.priority),
+    }[args.command]()
+
+
+def run_command(args: argparse.Namespace, config: Config) -> int:
+    from signage.operator.client import send
+    from signage.operator.describe import describe_ack
+
+    command = build_command(args)
+    role = "kiosk" if args.command == "issue" else "operator"
+    token = pick_token(args, config, role, getattr(args, "counter", None))
+    ack = asyncio.run(send(hub_url(args, config), token, command, role=role))
+    print(describe_ack(ack, config))
+    return EXIT_OK
+
+
+def run_watch(args: argparse.Namespace, config: Config) -> int:
+    from signage.operator.client import Session
+    from signage.operator.describe import describe_event
+
+    async def watch() -> None:
+        token = pick_token(args, config, "display")
+        async with Session(hub_url(args, config), token, role="display", client="signage-watch",
+                           subscribe=True, since=args.since) as session:
+            w = session.welcome
+            print(f"connected: seq {w.seq}, day {w.state.day}, replaying {w.replaying}", flush=True)
+            async for event in session.events():
+                print(describe_event(event, config), flush=True)
+        print("hub closed the connection", file=sys.stderr)
+
+    try:
+        asyncio.run(watch())
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

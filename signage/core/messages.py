@@ -1,0 +1,231 @@
+"""Protocol v1 as data: every frame the hub and its clients exchange.
+
+Pure frozen dataclasses. `signage.core.protocol` turns them into JSON text and
+back; nothing else touches raw JSON. docs/protocol.md documents the wire form.
+
+Client → hub: Hello, then commands (Call, Recall, Clear, Ticker, Issue, Next,
+Skip, Done, Transfer). Hub → client: Welcome, Ack, Error, and events
+(Called, Recalled, Cleared, TickerSet, Issued), each with a gap-free `seq`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping, Union
+
+PROTOCOL_VERSION = 1
+
+# ---------------------------------------------------------------- client → hub
+
+
+@dataclass(frozen=True)
+class Hello:
+    role: str  # "display" | "operator" | "kiosk"
+    token: str = field(repr=False)
+    client: str  # free-form client id, for logs
+    since: int | None = None  # last seq applied; the hub replays what came after
+    subscribe: bool | None = None  # receive events? default: displays and operators yes, kiosks no
+
+
+@dataclass(frozen=True)
+class Call:
+    id: str
+    counter: int
+    ticket: str
+
+
+@dataclass(frozen=True)
+class Recall:
+    id: str
+    counter: int
+    ticket: str | None = None  # None: the counter's current ticket; else a no-show to call back
+
+
+@dataclass(frozen=True)
+class Clear:
+    id: str
+    counter: int
+
+
+@dataclass(frozen=True)
+class Ticker:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: str
+    service: str
+    priority: bool = False
+
+
+@dataclass(frozen=True)
+class Next:
+    id: str
+    counter: int
+
+
+@dataclass(frozen=True)
+class Skip:
+    id: str
+    counter: int
+
+
+@dataclass(frozen=True)
+class Done:
+    id: str
+    counter: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: str
+    counter: int
+    service: str
+
+
+Command = Union[Call, Recall, Clear, Ticker, Issue, Next, Skip, Done, Transfer]
+COUNTER_COMMANDS = (Call, Recall, Clear, Next, Skip, Done, Transfer)
+
+# ---------------------------------------------------------------- events (hub → subscribers)
+# Every event carries seq (rises by exactly 1), at (aware, hall time zone) and the
+# id of the command that caused it. `replay` is set on events re-sent after a
+# reconnect: boards apply them, announcers stay silent.
+
+
+@dataclass(frozen=True)
+class Called:
+    seq: int
+    at: datetime
+    id: str
+    counter: int
+    ticket: str
+    service: str | None = None  # known when the queue engine issued the ticket
+    waiting: Mapping[str, int] = field(default_factory=dict)  # services whose count changed
+    replay: bool = False
+
+
+@dataclass(frozen=True)
+class Recalled:
+    seq: int
+    at: datetime
+    id: str
+    counter: int
+    ticket: str
+    service: str | None = None
+    replay: bool = False
+
+
+CLEAR_REASONS = ("clear", "done", "no_show", "transfer")
+
+
+@dataclass(frozen=True)
+class Cleared:
+    seq: int
+    at: datetime
+    id: str
+    counter: int
+    ticket: str | None  # the ticket that was at the counter, if any
+    reason: str = "clear"
+    service: str | None = None  # the ticket's service, when known
+    to_service: str | None = None  # reason == "transfer"
+    keep_place: bool = False  # transfer: re-enter the line at the original issue time
+    waiting: Mapping[str, int] = field(default_factory=dict)
+    replay: bool = False
+
+
+@dataclass(frozen=True)
+class TickerSet:
+    seq: int
+    at: datetime
+    id: str
+    text: str
+    replay: bool = False
+
+
+@dataclass(frozen=True)
+class Issued:
+    seq: int
+    at: datetime
+    id: str
+    ticket: str
+    service: str
+    number: int
+    priority: bool = False
+    position: int = 0  # 1 = next in line for this service
+    waiting: Mapping[str, int] = field(default_factory=dict)
+    replay: bool = False
+
+
+Event = Union[Called, Recalled, Cleared, TickerSet, Issued]
+EVENT_TYPES = (Called, Recalled, Cleared, TickerSet, Issued)
+
+# ---------------------------------------------------------------- snapshot
+
+
+@dataclass(frozen=True)
+class CounterNow:
+    """What one counter shows right now."""
+
+    number: int
+    ticket: str | None
+    service: str | None
+    since: datetime | None  # when the ticket was called
+    seq: int  # event that set it
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: datetime
+    counter: int
+    ticket: str
+    service: str | None
+    recall: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The hall's live state for one service day; see signage.core.hall."""
+
+    seq: int = 0
+    day: str | None = None  # "2026-11-28", service day of the last event
+    counters: Mapping[int, CounterNow] = field(default_factory=dict)
+    history: tuple[HistoryEntry, ...] = ()  # newest first
+    ticker: str | None = None
+    waiting: Mapping[str, int] = field(default_factory=dict)  # service code → people waiting
+
+
+# ---------------------------------------------------------------- hub → client replies
+
+
+@dataclass(frozen=True)
+class Welcome:
+    seq: int
+    state: Snapshot
+    role: str
+    name: str  # the token's name
+    counters: tuple[int, ...] | None = None  # operator scope; None = all
+    replaying: int = 0  # how many replayed events follow
+    server_time: datetime | None = None
+    protocol: int = PROTOCOL_VERSION
+
+
+@dataclass(frozen=True)
+class Ack:
+    id: str
+    seq: int
+    duplicate: bool = False  # this id was seen before; same seq as the first time
+    event: Event | None = None  # the event the command produced (ticket details for kiosks)
+
+
+@dataclass(frozen=True)
+class Error:
+    id: str | None
+    code: str
+    message: str
+
+
+Reply = Union[Welcome, Ack, Error]

@@ -1,0 +1,201 @@
+"""The durable journal: every event, in seq order, in one SQLite file (WAL mode).
+
+An event is acked only after `append` returned, i.e. after COMMIT; with
+`sync: full` that COMMIT is fsynced, so it survives power loss, with `normal`
+it survives a killed process. A batch of events (group commit) is one
+transaction: all stored, or none and JournalError.
+
+One hub owns a journal at a time: an advisory lock file next to it turns a
+second hub into a clear error instead of two writers racing for seqs.
+Blocking calls; the hub runs them on its single journal thread.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from signage.core import messages as m, protocol
+from signage.core.hall import service_day
+from signage.errors import JournalError, ProtocolError
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq        INTEGER PRIMARY KEY,
+    day        TEXT NOT NULL,      -- service day, local date in the hall's zone
+    at         TEXT NOT NULL,      -- ISO-8601 with offset
+    type       TEXT NOT NULL,
+    actor      TEXT NOT NULL,      -- token name that sent the command
+    command_id TEXT NOT NULL,      -- client-chosen id, unique per actor
+    command    TEXT NOT NULL,      -- canonical command text, to spot a reused id
+    body       TEXT NOT NULL       -- the event as sent to displays
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_command ON events (actor, command_id);
+CREATE INDEX IF NOT EXISTS events_by_day ON events (day, seq);
+"""
+
+
+@dataclass(frozen=True)
+class Record:
+    event: m.Event
+    actor: str
+    command_id: str
+    command: str
+
+
+@dataclass(frozen=True)
+class PriorCommand:
+    seq: int
+    command: str
+    event: m.Event
+
+
+class Journal:
+    def __init__(self, path: Path, sync: str = "full"):
+        self.path = Path(path)
+        self.sync = sync
+        self._db: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
+
+    # -- lifecycle
+
+    def open(self) -> "Journal":
+        where = str(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(f"journal {where}: cannot create directory {self.path.parent}: {exc.strerror}") from None
+        self._take_lock()
+        try:
+            db = sqlite3.connect(where, isolation_level=None, check_same_thread=False, timeout=2.0)
+        except sqlite3.Error as exc:
+            self._release_lock()
+            raise JournalError(f"journal {where}: cannot open: {exc}") from None
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={'FULL' if self.sync == 'full' else 'NORMAL'}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                raise JournalError(f"journal {where}: schema version {version}, this hub knows {SCHEMA_VERSION}")
+            db.executescript(SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("SELECT count(*) FROM events").fetchone()
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            self._release_lock()
+            raise JournalError(_explain(where, exc)) from None
+        self._db = db
+        return self
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self._release_lock()
+
+    def __enter__(self) -> "Journal":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _take_lock(self) -> None:
+        lock_path = f"{self.path}.lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise JournalError(f"journal {self.path}: cannot create lock file {lock_path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise JournalError(
+                f"journal {self.path} is locked by another hub (pid {owner}); stop it or use another journal path"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise JournalError(f"journal {self.path} is not open")
+        return self._db
+
+    # -- reads
+
+    def last_seq(self) -> int:
+        row = self._query("SELECT max(seq) FROM events").fetchone()
+        return row[0] or 0
+
+    def events_of_day(self, day: str) -> list[m.Event]:
+        rows = self._query("SELECT body FROM events WHERE day = ? ORDER BY seq", (day,))
+        return [self._decode(body) for (body,) in rows]
+
+    def events_after(self, seq: int, limit: int = 10_000) -> list[m.Event]:
+        rows = self._query("SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        return [self._decode(body) for (body,) in rows]
+
+    def count(self) -> int:
+        return self._query("SELECT count(*) FROM events").fetchone()[0]
+
+    def find_command(self, actor: str, command_id: str) -> PriorCommand | None:
+        row = self._query("SELECT seq, command, body FROM events WHERE actor = ? AND command_id = ?",
+                          (actor, command_id)).fetchone()
+        return PriorCommand(row[0], row[1], self._decode(row[2])) if row else None
+
+    def _query(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.execute(sql, args)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(_explain(str(self.path), exc)) from None
+
+    def _decode(self, body: str) -> m.Event:
+        try:
+            return protocol.decode_event(body)
+        except ProtocolError as exc:
+            raise JournalError(f"journal {self.path}: unreadable event record: {exc.message}") from None
+
+    # -- writes
+
+    def append(self, records: list[Record]) -> None:
+        """Store records in one transaction. Returns only when committed."""
+        rows = [
+            (r.event.seq, service_day(r.event.at), r.event.at.isoformat(), protocol.type_name(r.event),
+             r.actor, r.command_id, r.command, protocol.encode_event(r.event))
+            for r in records
+        ]
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise JournalError(_explain(str(self.path), exc)) from None
+
+
+def _explain(where: str, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "file is not a database" in text or "malformed" in text:
+        return f"journal {where} is corrupt ({text}); move it aside to start a new one, keep it for recovery"
+    if "readonly" in text or "read-only" in text:
+        return f"journal {where} is read-only ({text}); the hub needs write access to the file and its directory"
+    if "locked" in text or "busy" in text:
+        return f"journal {where} is locked by another process ({text})"
+    if "disk is full" in text or "full" in text:
+        return f"journal {where}: disk is full ({text}); free space, calls are refused until then"
+    return f"journal {where}: {text}"
