@@ -7,7 +7,7 @@
 
 pyttsx3 quirks handled here (see /work/shared/STACK.md): one utterance per
 runAndWait, save_to_file only (say() shells out to aplay), its "Audio saved to …"
-print is muted for the worker thread only, and a failed runAndWait is unstuck with
+print is filtered out of stdout, and a failed runAndWait is unstuck with
 endLoop() so the next utterance can still run. A voice pack, when configured and
 complete for a phrase, replaces TTS for that phrase.
 """
@@ -73,7 +73,7 @@ class Pyttsx3Engine:
     def synthesize(self, text: str, voice: str, path: Path) -> None:
         self._select(voice)
         self._engine.save_to_file(text, str(path))
-        with _stdout_muted_for_this_thread():
+        with _stdout_without_saved_notice():
             try:
                 self._engine.runAndWait()
             except Exception:
@@ -90,17 +90,26 @@ def _voice_matches(v, name: str) -> bool:
             or name in [lang.lower() for lang in (v.languages or [])])
 
 
-class _MutedForThread:
-    """sys.stdout stand-in that drops what one thread writes and passes the rest through."""
+class _WithoutSavedNotice:
+    """sys.stdout stand-in that drops pyttsx3's "Audio saved to …" line and passes the rest.
 
-    def __init__(self, target, thread_id: int):
+    The line is printed from libespeak-ng's callback thread, not from our worker, so the
+    stand-in must cover every thread while runAndWait runs; it filters by content
+    rather than muting, so nobody else's output is lost in that window.
+    """
+
+    NOTICE = "Audio saved to "
+
+    def __init__(self, target):
         self._target = target
-        self._thread_id = thread_id
+        self._dropped_notice = False
 
     def write(self, text: str) -> int:
-        if threading.get_ident() == self._thread_id or self._target is None:
+        if text.startswith(self.NOTICE) or (self._dropped_notice and text == "\n"):
+            self._dropped_notice = not self._dropped_notice
             return len(text)
-        return self._target.write(text)
+        self._dropped_notice = False
+        return self._target.write(text) if self._target is not None else len(text)
 
     def flush(self) -> None:
         if self._target is not None:
@@ -111,14 +120,14 @@ class _MutedForThread:
 
 
 @contextmanager
-def _stdout_muted_for_this_thread():
+def _stdout_without_saved_notice():
     previous = sys.stdout
-    muted = _MutedForThread(previous, threading.get_ident())
-    sys.stdout = muted
+    filtered = _WithoutSavedNotice(previous)
+    sys.stdout = filtered
     try:
         yield
     finally:
-        if sys.stdout is muted:  # someone else swapped it meanwhile: leave theirs alone
+        if sys.stdout is filtered:  # someone else swapped it meanwhile: leave theirs alone
             sys.stdout = previous
 
 
