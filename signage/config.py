@@ -235,6 +235,13 @@ def parse_config(raw: Any, *, path: Path = Path(DEFAULT_CONFIG)) -> Config:
 _MISSING = object()
 
 
+class _Anything(set):
+    """Stands in for a set of known keys after their section failed: contains everything."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
 class _Validator:
     """Walks the raw YAML, records problems with key paths, and builds dataclasses."""
 
@@ -304,10 +311,13 @@ class _Validator:
                                 "display", "announcer", "tokens"}, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
+        before = len(self.problems)
         agencies = self.agencies(raw)
-        agency_codes = {a.code for a in agencies}
+        # A broken entry would make every reference to it "unknown" too: one mistake, one line.
+        agency_codes = _Anything() if len(self.problems) > before else {a.code for a in agencies}
+        before = len(self.problems)
         counters = self.counters(raw, agency_codes)
-        numbers = {c.number for c in counters}
+        numbers = _Anything() if len(self.problems) > before else {c.number for c in counters}
         services = self.services(raw, agency_codes, numbers)
         queue = self.queue(self.section(raw, "queue", "", required=False))
         display = self.display(self.section(raw, "display", "", required=False), numbers)
@@ -474,7 +484,7 @@ class _Validator:
                     break
             if None not in (name, title, counters):
                 zones.append(Zone(name, title, tuple(counters)))
-        if not zones:
+        if not zones and not isinstance(numbers, _Anything):
             zones.append(Zone("all", "", tuple(sorted(numbers))))
         history = self.get(raw, "history", p, _int_range(0, 50), "an integer 0-50", default=6)
         highlight = self.get(raw, "highlight_seconds", p, _nonneg_number, "a number of seconds >= 0", default=8)
@@ -558,7 +568,7 @@ class _Validator:
                             if n not in numbers:
                                 self.fail(f"{p}counters", f"unknown counter {n} (not in counters)")
                         counters = tuple(counters)
-            elif "counters" in item:
+            elif role is not None and "counters" in item:
                 self.fail(f"{p}counters", f"only operator tokens have counters, this one is role {role!r}")
             if name in names:
                 self.fail(f"{p}name", f"duplicate token name {name!r}")

@@ -43,7 +43,8 @@ _EVENTS: dict[str, type] = {
     "ticker": m.TickerSet,
     "issued": m.Issued,
 }
-_TYPE_OF: dict[type, str] = {cls: name for name, cls in {**_COMMANDS, **_EVENTS}.items()}
+# "ticker" names both a command and its event, so map classes from each table separately.
+_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS) for name, cls in table.items()}
 _TYPE_OF.update({m.Hello: "hello", m.Welcome: "welcome", m.Ack: "ack", m.Error: "error"})
 
 COMMAND_TYPES = tuple(_COMMANDS)
