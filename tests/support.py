@@ -37,3 +37,128 @@ class FakeClock:
 
     def advance(self, **delta) -> None:
         self.now += timedelta(**delta)
+
+
+# ---------------------------------------------------------------- hubs and clients
+
+
+import asyncio
+import contextlib
+import json
+import re
+import socket
+import subprocess
+import sys
+
+from websockets.asyncio.client import connect
+
+
+@contextlib.asynccontextmanager
+async def running_hub(config: Config, clock=None):
+    """A real hub on 127.0.0.1, port 0, with a real SQLite journal."""
+    from signage.hub.server import Hub
+
+    hub = Hub(config, clock=clock, host="127.0.0.1", port=0)
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
+
+
+class Raw:
+    """A websocket client that speaks raw JSON, to test the wire contract itself."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    async def send(self, obj) -> None:
+        await self.ws.send(obj if isinstance(obj, (str, bytes)) else json.dumps(obj))
+
+    async def recv(self, wait: float = 5.0) -> dict:
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout(wait)))
+
+    async def recv_type(self, kind: str, wait: float = 5.0) -> dict:
+        """Next frame of `kind`, skipping others (e.g. events on an operator connection)."""
+        while True:
+            frame = await self.recv(wait)
+            if frame["type"] == kind:
+                return frame
+
+    async def nothing(self, wait: float = 0.3) -> bool:
+        try:
+            await asyncio.wait_for(self.ws.recv(), wait)
+        except asyncio.TimeoutError:
+            return True
+        return False
+
+
+@contextlib.asynccontextmanager
+async def raw_client(url: str, token: str | None, role: str = "operator", since=None, subscribe=None,
+                     client: str = "test", **connect_kw):
+    async with connect(url, compression=None, **connect_kw) as ws:
+        raw = Raw(ws)
+        if token is not None:
+            hello = {"type": "hello", "role": role, "token": token, "client": client, "since": since}
+            if subscribe is not None:
+                hello["subscribe"] = subscribe
+            await raw.send(hello)
+        yield raw
+
+
+class HubProcess:
+    """`python -m signage hub` as a real process, for crash tests."""
+
+    def __init__(self, config_path: Path, env: dict | None = None):
+        self.config_path = config_path
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.url: str | None = None
+
+    def start(self, port: int = 0) -> "HubProcess":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "signage", "hub", "--config", str(self.config_path), "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
+        lines = []
+        for line in self.proc.stdout:
+            lines.append(line)
+            found = re.search(r"signage hub: (ws://\S+)", line)
+            if found:
+                self.url = found.group(1)
+                return self
+        raise RuntimeError("hub did not start:\n" + "".join(lines))
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1].strip("/"))
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout(10))
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def write_config(tmp_path: Path, **hub_changes) -> Path:
+    """A copy of the real config.yaml with the hub section changed, e.g. journal=..."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
+    raw["hub"].update({"journal": str(tmp_path / "journal.sqlite"), **hub_changes})
+    raw["announcer"]["chime"] = str(ROOT / "assets" / "chime.wav")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
