@@ -7,9 +7,6 @@ played alone: anything overlapping it would have been mixed in and changed the b
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import wave
 from pathlib import Path
@@ -17,23 +14,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from audio_analysis import find_all, samples, tone_power, wav_frames  # noqa: E402
+from audio_harness import find_all, play, samples, tone_power, wav_frames  # noqa: E402
 
-HERE = Path(__file__).parent
-TIMEOUT = float(os.environ.get("SIGNAGE_TEST_TIMEOUT", "120"))
 FAST = {"rate": 260, "templates": {"id": "{letter} {number}, {counter}.", "en": "{letter} {number}, {counter}."}}
-
-
-def play(tmp_path: Path, spec: dict, *, capture: bool = True, env: dict | None = None):
-    raw = tmp_path / "capture.raw"
-    run_env = {k: v for k, v in os.environ.items() if not k.startswith("SDL_")}
-    run_env.update(env or {})
-    done = subprocess.run([sys.executable, str(HERE / "play_and_capture.py"),
-                           str(raw) if capture else "-", json.dumps(spec)],
-                          capture_output=True, text=True, timeout=TIMEOUT, env=run_env)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return result, (raw.read_bytes() if capture and raw.exists() else b""), done.stderr
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,33 @@
-"""Reading back what SDL's disk driver captured: raw signed 16-bit samples at the mixer rate."""
+"""Running the real player in a subprocess and reading back what SDL's disk driver captured
+(raw signed 16-bit samples at the mixer rate)."""
 
 from __future__ import annotations
 
 import io
+import json
 import math
+import os
+import subprocess
+import sys
 import wave
 from array import array
+from pathlib import Path
+
+HERE = Path(__file__).parent
+TIMEOUT = float(os.environ.get("SIGNAGE_TEST_TIMEOUT", "120"))
+
+
+def play(tmp_path: Path, spec: dict, *, capture: bool = True, env: dict | None = None):
+    """Run play_and_capture.py; returns (its JSON result, the captured raw bytes, its stderr)."""
+    raw = tmp_path / "capture.raw"
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("SDL_")}
+    run_env.update(env or {})
+    done = subprocess.run([sys.executable, str(HERE / "play_and_capture.py"),
+                           str(raw) if capture else "-", json.dumps(spec)],
+                          capture_output=True, text=True, timeout=TIMEOUT, env=run_env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result, (raw.read_bytes() if capture and raw.exists() else b""), done.stderr
 
 
 def wav_frames(data: bytes) -> tuple[int, bytes]:
