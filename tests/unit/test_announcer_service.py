@@ -1,0 +1,144 @@
+"""The Announcer shell on SDL's dummy audio driver (sounds take their real time, nothing is heard).
+
+The TTS engine is the one seam faked here: it writes a short tone instead of speech.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import wave
+from array import array
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+from signage.announcer.service import Announcer, end_event_type  # noqa: E402
+from signage.announcer.speech import Speech  # noqa: E402
+from signage.config import load_config  # noqa: E402
+from signage.core.announcements import CallNotice  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=timezone(timedelta(hours=7)))
+
+
+def tone(path: Path, seconds: float, freq: float = 440.0) -> Path:
+    samples = array("h", (int(8000 * math.sin(2 * math.pi * freq * i / 22050))
+                          for i in range(int(seconds * 22050))))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+class ToneEngine:
+    """Stands in for espeak: 0.1 s of tone per utterance, and records what it was asked."""
+
+    def __init__(self, fail: bool = False):
+        self.texts: list[str] = []
+        self.fail = fail
+
+    def synthesize(self, text, voice, path):
+        self.texts.append(text)
+        if self.fail:
+            raise RuntimeError("espeak crashed")
+        tone(path, 0.1)
+
+
+@pytest.fixture
+def make(tmp_path):
+    created = []
+
+    def build(engine=None, observer=None, **overrides):
+        config = load_config(ROOT / "config.yaml").announcer
+        config = dataclasses.replace(config, chime=tone(tmp_path / "chime.wav", 0.1, 660), repeat=1,
+                                     **overrides)
+        engine = engine or ToneEngine()
+        speech = Speech(voice="id", rate=140, cache_dir=tmp_path / "cache", engine_factory=lambda: engine)
+        announcer = Announcer(config, {5: "Loket 5", 12: "Loket 12"}, "id", speech=speech, observer=observer)
+        announcer.start()
+        created.append(announcer)
+        return announcer, engine
+
+    yield build
+    for announcer in created:
+        announcer.stop()
+
+
+def notice(seq, counter=5, ticket="A-023", kind="call", live=True):
+    return CallNotice(seq, kind, ticket, counter, NOW, live)
+
+
+def test_plays_chime_and_speech_for_each_call_in_order(make):
+    parts = []
+    announcer, engine = make(observer=lambda part, a: parts.append((part, a.notice.seq)))
+    announcer.submit(notice(1, 5, "A-023"), NOW)
+    announcer.submit(notice(2, 12, "B-007"), NOW)
+    announcer.tick(NOW)
+    assert announcer.busy
+    assert announcer.run_until_idle(timeout=10)
+    assert parts == [("chime", 1), ("speech", 1), ("end", 1), ("chime", 2), ("speech", 2), ("end", 2)]
+    assert engine.texts == ["Nomor antrian, a, dua puluh tiga, silakan menuju, loket lima.",
+                            "Nomor antrian, be, tujuh, silakan menuju, loket dua belas."]
+
+
+def test_replayed_and_stale_calls_are_not_played(make):
+    announcer, engine = make()
+    announcer.submit(notice(1, live=False), NOW)
+    announcer.submit(dataclasses.replace(notice(2), at=NOW - timedelta(minutes=5)), NOW)
+    announcer.tick(NOW)
+    assert not announcer.busy and engine.texts == []
+    assert (announcer.queue.stats.replayed, announcer.queue.stats.stale) == (1, 1)
+
+
+def test_a_failing_speech_engine_leaves_the_chime(make, caplog):
+    parts = []
+    announcer, engine = make(engine=ToneEngine(fail=True), observer=lambda part, a: parts.append(part))
+    with caplog.at_level(logging.WARNING):
+        for seq in (1, 2):
+            announcer.submit(notice(seq, counter=5 if seq == 1 else 12), NOW)
+            announcer.tick(NOW)
+            assert announcer.run_until_idle(timeout=10)
+    assert parts == ["chime", "end", "chime", "end"]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "espeak crashed" in warnings[0].getMessage()
+
+
+def test_nothing_raises_into_the_display_loop(make, caplog):
+    def broken_observer(part, announcement):
+        raise ZeroDivisionError("observer bug")
+
+    announcer, _ = make(observer=broken_observer)
+    announcer.submit(notice(1), NOW)
+    announcer.tick(NOW)  # the observer raises inside: swallowed, logged, announcement abandoned
+    announcer.handle_event(object())  # not a pygame event at all
+    announcer.submit(notice(2, kind="bogus"), NOW)  # refused by the queue: logged, not raised
+    assert not announcer.busy
+    assert any("observer bug" in r.getMessage() or r.exc_info for r in caplog.records)
+
+
+def test_foreign_events_are_ignored(make):
+    import pygame
+
+    announcer, _ = make()
+    announcer.submit(notice(1), NOW)
+    announcer.tick(NOW)
+    playback = announcer._playback
+    announcer.handle_event(pygame.event.Event(pygame.USEREVENT + 5))
+    assert announcer._playback is playback and playback.in_mixer >= 1  # the chime still plays
+    assert end_event_type() != pygame.USEREVENT + 5
+    assert announcer.run_until_idle(timeout=10)
+
+
+def test_disabled_in_config_means_silent(make):
+    announcer, engine = make(enabled=False)
+    announcer.submit(notice(1), NOW)
+    announcer.tick(NOW)
+    assert announcer.silent and not announcer.busy and engine.texts == []
