@@ -93,6 +93,11 @@
                   message: "stopped waiting for the hub"});
   };
 
+  // Drop the connection and start over from a fresh welcome snapshot.
+  HubLink.prototype.resync = function () {
+    if (this.ws) this.ws.close(4000, "resync");
+  };
+
   HubLink.prototype._transmit = function () {
     var link = this, pending = this.pending;
     this.ws.send(JSON.stringify(pending.command));
