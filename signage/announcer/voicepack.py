@@ -85,3 +85,48 @@ def render(text: str, pack: Path, out: Path) -> bool:
         w.setframerate(rate)
         w.writeframes(b"".join(silence if f is None else f for f in frames))
     return True
+
+
+def required_words(config, locale: str = "id", counters: tuple[str, ...] = (),
+                   highest_number: int = 999) -> list[str]:
+    """Every clip name the phrases can need: all forms, letters A-Z, numbers 0..highest_number,
+    and the given counter names (spoken with config.pronunciations)."""
+    from signage.announcer.phrases import build_phrase
+
+    words: set[str] = set()
+    for form in ("call", "recall", "short"):
+        for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            words.update(clip_tokens(build_phrase(f"{letter}-1", "Loket 1", form=form, locale=locale,
+                                                  config=config)))
+        for n in range(highest_number + 1):
+            words.update(clip_tokens(build_phrase(f"A-{n}", "Loket 1", form=form, locale=locale, config=config)))
+        for name in counters:
+            words.update(clip_tokens(build_phrase("A-1", name, form=form, locale=locale, config=config)))
+    words.discard(PAUSE)
+    return sorted(words)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m signage.announcer.voicepack [--lang id|en] [--config PATH] [--check DIR]"""
+    import argparse
+
+    from signage.config import load_config
+
+    parser = argparse.ArgumentParser(prog="python -m signage.announcer.voicepack",
+                                     description="List the clips a voice pack needs; --check a folder.")
+    parser.add_argument("--lang", choices=("id", "en"), default="id")
+    parser.add_argument("--config", default=None)
+    parser.add_argument("--check", type=Path, metavar="DIR", help="list the clips missing from DIR")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    words = required_words(config.announcer, args.lang, tuple(c.name for c in config.counters))
+    if args.check:
+        missing = [w for w in words if not clip_path(args.check, w).is_file()]
+        print("\n".join(f"{w}.wav" for w in missing) or "complete")
+        return 1 if missing else 0
+    print("\n".join(f"{w}.wav" for w in words))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
