@@ -471,7 +471,10 @@
     $("change-counter").addEventListener("click", showPicker);
     Array.prototype.forEach.call(document.querySelectorAll("#actions button"), function (b) {
       b.insertAdjacentHTML("beforeend", '<kbd aria-hidden="true">' + b.dataset.key + "</kbd>");
-      b.addEventListener("click", function () { trigger(b.dataset.action); });
+      b.addEventListener("click", function () {
+        b.blur(); // a focused button would also be "clicked" by the Space shortcut
+        trigger(b.dataset.action);
+      });
     });
     $("call-form").addEventListener("submit", submitCall);
     $("call-ticket").addEventListener("input", function () { $("call-ticket").setCustomValidity(""); });
