@@ -11,6 +11,7 @@ Screenshots for the README: SIGNAGE_SCREENSHOTS=docs pytest tests/e2e/test_web_p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import threading
@@ -409,6 +410,55 @@ def test_kiosk_setup_prompt_refuses_a_bad_token_then_keeps_a_good_one(hub, page,
 def test_kiosk_with_an_operator_token_is_refused(hub, page, tokens):
     page.goto(hub.http + "/kiosk?token=" + tokens["loket-01"])
     expect(page.locator("#setup-error")).to_contain_text("forbidden: token 'loket-01' is a operator token")
+
+
+def test_kiosk_shows_the_hubs_refusal_and_goes_back_to_the_start(hub, page, tokens):
+    def route(ws):
+        upstream = ws.connect_to_server()
+
+        def to_hub(message):
+            frame = json.loads(message)
+            if frame["type"] == "issue":  # as if the config had changed under the page
+                message = json.dumps({**frame, "service": "NOPE-01"})
+            upstream.send(message)
+
+        ws.on_message(to_hub)
+
+    page.route_web_socket(lambda url: True, route)
+    page.clock.install()
+    page.goto(hub.http + "/kiosk?token=" + tokens["anjungan-1"])
+    page.click("#agency-list [data-agency=PLN]")
+    page.click("#service-list .tile >> nth=0")
+    expect(page.locator("#failed")).to_be_visible()
+    expect(page.locator("#failed-reason")).to_contain_text("unknown_service: service 'NOPE-01' is not in config")
+    page.clock.run_for(16_000)
+    expect(page.locator("#agencies")).to_be_visible()
+
+
+def test_kiosk_without_the_hub_says_so_and_takes_no_taps(hub, page, tokens):
+    page.goto(hub.http + "/kiosk?token=" + tokens["anjungan-1"])
+    page.click("#agency-list [data-agency=PLN]")
+    expect(page.locator("#service-list .tile").first).to_be_enabled()
+    hub.stop()
+    expect(page.locator("#offline")).to_be_visible()
+    expect(page.locator("#service-list .tile").first).to_be_disabled()
+    hub.start()
+    expect(page.locator("#offline")).to_be_hidden(timeout=timeout(15) * 1000)
+    expect(page.locator("#service-list .tile").first).to_be_enabled()
+
+
+def test_kiosk_hides_the_priority_option_when_the_hall_has_none(config, browser, tokens):
+    no_priority = dataclasses.replace(config, queue=dataclasses.replace(config.queue, priority=False))
+    running = HubThread(no_priority).start()
+    try:
+        page = browser.new_page()
+        page.goto(running.http + "/kiosk?token=" + tokens["anjungan-1"])
+        page.click("#agency-list [data-agency=PLN]")
+        expect(page.locator("#service-list .tile").first).to_be_enabled()
+        expect(page.locator("#priority")).to_be_hidden()
+        page.close()
+    finally:
+        running.close()
 
 
 # ---------------------------------------------------------------- screenshots for the README
