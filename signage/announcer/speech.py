@@ -18,6 +18,7 @@ import hashlib
 import logging
 import queue
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +34,8 @@ from signage.errors import AudioUnavailable
 
 log = logging.getLogger(__name__)
 
+SYNTH_TIMEOUT = 10.0  # seconds for one utterance
+
 # espeak-ng voice for each phrase language; AnnouncerConfig.voice overrides Indonesian.
 VOICES = {"id": "id", "en": "en"}
 
@@ -41,6 +44,12 @@ class SpeechEngine(Protocol):
     """The seam between the worker and a TTS library: writes one utterance to a WAV file."""
 
     def synthesize(self, text: str, voice: str, path: Path) -> None: ...
+
+
+# pyttsx3.init() hands every caller the same cached engine, and libespeak-ng keeps one voice,
+# one rate and one synth callback per process: utterances from two Speech objects (tests,
+# `say --out` next to a running announcer) must not interleave.
+_ESPEAK_LOCK = threading.Lock()
 
 
 class Pyttsx3Engine:
@@ -57,23 +66,36 @@ class Pyttsx3Engine:
         except Exception as exc:  # missing libespeak-ng raises OSError/RuntimeError/...
             raise AudioUnavailable(f"text-to-speech unavailable: pyttsx3 could not start espeak-ng: {exc}") from None
         self._known = voices
-        self._voice: str | None = None
-        self._select(voice)  # fail now, not at the first call
-        self._engine.setProperty("rate", rate)
+        self._rate = rate
+        self._check(voice)  # fail now, not at the first call
+        # runAndWait returns ~10 ms after synthesis starts, not when libespeak-ng's callback
+        # thread has written the file: wait for the driver's own "finished-utterance".
+        self._finished = threading.Event()
+        self._engine.connect("finished-utterance", lambda **_: self._finished.set())
 
-    def _select(self, voice: str) -> None:
-        if voice == self._voice:
-            return
+    def _check(self, voice: str) -> None:
         # SetVoiceByName silently keeps the old voice for an unknown name: check first.
         if not any(_voice_matches(v, voice) for v in self._known):
             raise AudioUnavailable(f"text-to-speech unavailable: espeak-ng has no voice {voice!r}")
-        self._engine.setProperty("voice", voice)
-        self._voice = voice
 
     def synthesize(self, text: str, voice: str, path: Path) -> None:
-        self._select(voice)
+        self._check(voice)
+        with _ESPEAK_LOCK:
+            # Set every time: the engine is shared, another user may have changed it.
+            self._engine.setProperty("voice", voice)
+            self._engine.setProperty("rate", self._rate)
+            self._run(text, path)
+        if path.stat().st_size <= 44 and shutil.which("espeak-ng"):
+            # pyttsx3 2.99 writes the file before appending the samples of the callback that
+            # carries espeak's end-of-message event: an utterance short enough to arrive in
+            # that one callback comes out empty. The espeak-ng program says it identically.
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(self._rate), "-w", str(path), "--", text],
+                           check=True, capture_output=True, timeout=SYNTH_TIMEOUT)
+
+    def _run(self, text: str, path: Path) -> None:
+        self._finished.clear()
         self._engine.save_to_file(text, str(path))
-        with _stdout_without_saved_notice():
+        with _stdout_without_saved_notice():  # until the callback thread has printed its notice
             try:
                 self._engine.runAndWait()
             except Exception:
@@ -82,6 +104,8 @@ class Pyttsx3Engine:
                 except Exception:
                     pass
                 raise
+            if not self._finished.wait(SYNTH_TIMEOUT):
+                raise AudioUnavailable(f"espeak-ng did not finish {text!r} within {SYNTH_TIMEOUT:.0f} s")
 
 
 def _voice_matches(v, name: str) -> bool:
