@@ -23,6 +23,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # provides add_arguments(parser) and run(args, config) -> int, and imports
 # pygame/pyttsx3 only inside run(), so `signage --help` stays fast.
 PLUGGED: list[tuple[str, str, str]] = [
+    ("display", "signage.display.cli_display", "run the fullscreen hall board"),
+    ("render", "signage.display.cli_render", "render one board frame to a PNG"),
 ]
 
 

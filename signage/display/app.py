@@ -1,0 +1,227 @@
+"""The display loop: pygame events in, partial screen updates out.
+
+One iteration (in the spirit of Pygame Zero's game loop, without its globals):
+
+    wait for a pygame event, at most until the next ticker frame or View.wake_at
+    → forward every event to the announcer; LINK_WAKE: drain the link's updates
+    → rebuild the View only if the state, the link status or the clock moved it
+    → draw the regions that changed + the ticker strip; display.update(rects)
+
+The loop never touches the network (signage.display.link runs in its own thread
+and wakes us by posting LINK_WAKE) and never waits for speech (the announcer's
+submit/tick return at once). Logged for tests and benchmarks:
+
+    notice seq=N kind=call ticket=A-023 counter=5 live=True    every call/recall applied
+    shown seq=N mono=T                                          first update showing seq N
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import pygame
+
+from signage.config import Config, Zone
+from signage.core import hall, messages as m
+from signage.core.announcements import CallNotice
+from signage.core.layout import LinkStatus, View, build_view
+from signage.display.link import BoardChanged, HubLink, StatusChanged
+from signage.display.renderer import Renderer
+
+log = logging.getLogger("signage.display")
+
+TICKER_FPS = 30
+MAX_WAIT = 1.0  # seconds: wake at least once a second (clock, announcer.tick)
+LINK_WAKE = pygame.event.custom_type()
+
+
+class Announcer(Protocol):
+    """What the loop needs from signage.announcer.service.Announcer."""
+
+    def submit(self, notice: CallNotice, now: datetime) -> Any: ...
+    def handle_event(self, event: pygame.event.Event) -> Any: ...
+    def tick(self, now: datetime) -> Any: ...
+
+
+def post_link_wake() -> None:
+    """Called from the link thread; pygame-ce's event.post is thread-safe."""
+    try:
+        pygame.event.post(pygame.event.Event(LINK_WAKE))
+    except pygame.error:  # display already shut down
+        pass
+
+
+def notice_for(event: m.Event) -> CallNotice | None:
+    """The CallNotice for a call or recall; replayed events are not live (never spoken)."""
+    if isinstance(event, m.Called):
+        return CallNotice(event.seq, "call", event.ticket, event.counter, event.at, live=not event.replay)
+    if isinstance(event, m.Recalled):
+        return CallNotice(event.seq, "recall", event.ticket, event.counter, event.at, live=not event.replay)
+    return None
+
+
+@dataclass
+class HallClock:
+    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome."""
+
+    tz: Any
+    offset: float = 0.0
+
+    def __call__(self) -> datetime:
+        return datetime.now(self.tz) + timedelta(seconds=self.offset)
+
+
+class Display:
+    def __init__(self, config: Config, zone: Zone, screen: pygame.Surface, renderer: Renderer,
+                 link: HubLink | None, announcer: Announcer | None = None, *,
+                 clock: HallClock, quit_on_escape: bool = False, snapshot_dir: Path | None = None,
+                 mono: Callable[[], float] = time.monotonic):
+        self.config = config
+        self.zone = zone
+        self.screen = screen
+        self.renderer = renderer
+        self.link = link
+        self.announcer = announcer
+        self.clock = clock
+        self.mono = mono
+        self.quit_on_escape = quit_on_escape
+        self.snapshot_dir = snapshot_dir
+        self.snapshot = hall.EMPTY
+        self.status = LinkStatus("connecting", clock())
+        self.view: View | None = None
+        self.shown: View | None = None  # what is on the screen now
+        self.stale = True  # state or status changed since the last build_view
+        self.running = True
+        self.frames = 0
+        self._shown_seq = -1
+        self._ticker_texts: tuple | None = None
+        self._ticker_t0 = mono()
+        self._next_ticker = 0.0
+
+    # ------------------------------------------------------------ loop
+
+    def run(self) -> None:
+        while self.running:
+            self.step(self._timeout())
+
+    def step(self, timeout: float) -> None:
+        ms = int(timeout * 1000)
+        # event.wait(0) would wait forever: poll when the next frame is already due.
+        first = pygame.event.wait(ms) if ms > 0 else pygame.event.poll()
+        events = [first] + pygame.event.get() if first.type != pygame.NOEVENT else pygame.event.get()
+        for event in events:
+            if self.announcer is not None:
+                self.announcer.handle_event(event)
+            self._handle(event)
+        if self.link is not None:
+            self._apply(self.link.drain())
+        now = self.clock()
+        if self.announcer is not None:
+            self.announcer.tick(now)
+        self._render(now)
+
+    def _timeout(self) -> float:
+        waits = [MAX_WAIT]
+        if self.stale:
+            waits.append(0.0)
+        if self.view is not None and self.view.wake_at is not None:
+            waits.append((self.view.wake_at - self.clock()).total_seconds())
+        if self.view is not None and self.view.ticker is not None:
+            waits.append(self._next_ticker - self.mono())
+        return max(0.0, min(waits))
+
+    def _handle(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE and self.quit_on_escape:
+            self.running = False
+        elif event.type in (pygame.VIDEOEXPOSE, pygame.WINDOWEXPOSED, pygame.WINDOWSIZECHANGED):
+            self.shown = None  # the window system lost our pixels: redraw everything
+            self.screen = pygame.display.get_surface()
+            self.stale = True
+
+    # ------------------------------------------------------------ link updates
+
+    def _apply(self, updates) -> None:
+        for update in updates:
+            if isinstance(update, BoardChanged):
+                self.snapshot = update.snapshot
+                self.stale = True
+                if update.event is not None:
+                    notice = notice_for(update.event)
+                    if notice is not None:
+                        self._announce(notice)
+            elif isinstance(update, StatusChanged):
+                if update.clock_offset is not None:
+                    self.clock.offset = update.clock_offset
+                if update.status.state != self.status.state:
+                    log.info("link %s%s", update.status.state,
+                             f": {update.status.detail}" if update.status.detail else "")
+                # Keep the first moment the link went down, across retries.
+                keep_since = update.status.state == self.status.state
+                self.status = self.status if keep_since else update.status
+                self.stale = True
+
+    def _announce(self, notice: CallNotice) -> None:
+        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind, notice.ticket,
+                 notice.counter, notice.live)
+        if self.announcer is not None:
+            self.announcer.submit(notice, self.clock())
+
+    # ------------------------------------------------------------ drawing
+
+    def _render(self, now: datetime) -> None:
+        view = self.view
+        if self.stale or view is None or (view.wake_at is not None and now >= view.wake_at):
+            view = build_view(self.snapshot, self.config, self.zone, now, self.status, self.screen.get_size())
+            self.view = view
+            self.stale = False
+        rects = self.renderer.draw(view, self.screen, self.shown) if view is not self.shown else []
+        board_changed = bool(rects)
+        self.shown = view
+        if view.ticker is not None:
+            texts = view.ticker.texts
+            if texts != self._ticker_texts:
+                self._ticker_texts = texts
+                self._ticker_t0 = self.mono()
+            t = self.mono()
+            if t >= self._next_ticker or board_changed:
+                strip = self.renderer.draw_ticker(view.ticker, self.screen, t - self._ticker_t0)
+                if strip is not None:
+                    rects.append(strip)
+                self._next_ticker = t + 1 / TICKER_FPS
+        if not rects:
+            return
+        pygame.display.update(rects)
+        self.frames += 1
+        if view.seq != self._shown_seq:
+            self._shown_seq = view.seq
+            log.info("shown seq=%d mono=%.6f", view.seq, self.mono())
+        if board_changed and self.snapshot_dir is not None:
+            self._save_snapshot(view)
+
+    def _save_snapshot(self, view: View) -> None:
+        """--snapshot-dir: frame.png and frame.json, replaced atomically after each board change."""
+        directory = self.snapshot_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        png_tmp = directory / "frame.tmp.png"
+        pygame.image.save(self.screen, str(png_tmp))
+        os.replace(png_tmp, directory / "frame.png")
+        info = {
+            "frame": self.frames,
+            "seq": view.seq,
+            "link": self.status.state,
+            "alert": view.alert,
+            "size": list(view.size),
+            "texts": {r.key: [t.text for t in r.texts()] for r in view.regions},
+        }
+        json_tmp = directory / "frame.tmp.json"
+        json_tmp.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+        os.replace(json_tmp, directory / "frame.json")

@@ -1,0 +1,117 @@
+"""`signage display`: the fullscreen hall board (kiosk).
+
+    signage display [--config PATH] [--zone NAME] [--windowed WxH] [--hub URL] [--token T]
+                    [--silent] [--snapshot-dir DIR]
+
+Fullscreen at the screen's own resolution, cursor hidden, screensaver blocked.
+--windowed WxH opens a window instead (Escape quits). --snapshot-dir DIR writes
+DIR/frame.png and DIR/frame.json (seq, link state, texts per region) after every
+frame in which the board changed: for tests and remote checks; costs a PNG
+encode per change, so leave it off on kiosks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+from pathlib import Path
+
+from signage.config import Config
+from signage.display.cli_render import parse_size
+
+log = logging.getLogger("signage.display")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hub", metavar="URL", help="hub address (default: $SIGNAGE_HUB, else from config)")
+    parser.add_argument("--token", help="display token (default: $SIGNAGE_TOKEN, else one from config)")
+    parser.add_argument("--zone", metavar="NAME", help="zone from display.zones (default: the first)")
+    parser.add_argument("--windowed", type=parse_size, metavar="WxH", help="a window of this size, not fullscreen")
+    parser.add_argument("--silent", action="store_true", help="no announcer (another machine speaks)")
+    parser.add_argument("--snapshot-dir", type=Path, metavar="DIR",
+                        help="save DIR/frame.png and DIR/frame.json after each board change")
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    from signage.cli import hub_url, pick_token
+
+    zone = config.zone(args.zone)
+    url = hub_url(args, config)
+    token = pick_token(args, config, "display")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    if not config.display.framebuffer_acceleration:
+        # The plain X11 shared-memory framebuffer: partial updates cost ~nothing (see STACK.md).
+        os.environ["SDL_FRAMEBUFFER_ACCELERATION"] = "0"
+
+    import pygame
+
+    from signage.display.app import Display, HallClock, post_link_wake
+    from signage.display.cli_render import load_logo
+    from signage.display.link import HubLink
+    from signage.display.renderer import FontBook, Renderer
+
+    pygame.display.init()
+    pygame.font.init()
+    pygame.display.set_allow_screensaver(False)
+    if args.windowed:
+        screen = pygame.display.set_mode(args.windowed)
+    else:
+        screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+    pygame.display.set_caption(f"{config.hall.short_name} · {zone.title or zone.name}")
+    pygame.mouse.set_visible(False)
+    # Only our own event types matter; keep the queue free of mouse motion etc.
+    pygame.event.set_blocked([pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP,
+                              pygame.MOUSEWHEEL, pygame.FINGERMOTION])
+    signal.signal(signal.SIGTERM, lambda *_: pygame.event.post(pygame.event.Event(pygame.QUIT)))
+
+    fonts = FontBook(config.display.font_dir)
+    if fonts.bundled:
+        log.warning("DejaVu fonts not found (display.font_dir or %s); using pygame's bundled font",
+                    "/usr/share/fonts/truetype/dejavu")
+    renderer = Renderer(fonts, {"logo": load_logo(config)})
+    clock = HallClock(config.hall.timezone)
+    link = HubLink(url, token, client=f"display-{zone.name}", history_limit=config.hub.history,
+                   clock=clock, wake=post_link_wake)
+    announcer = None if args.silent else make_announcer(config)
+    display = Display(config, zone, screen, renderer, link, announcer, clock=clock,
+                      quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir)
+    log.info("display %dx%d, zone %s (%d counters), hub %s, announcer %s, framebuffer acceleration %s",
+             *screen.get_size(), zone.name, len(zone.counters), url, "on" if announcer else "off",
+             os.environ.get("SDL_FRAMEBUFFER_ACCELERATION", "SDL default"))
+    link.start()
+    try:
+        display.run()
+    finally:
+        link.stop()
+        if announcer is not None:
+            announcer.stop()
+        pygame.quit()
+    return 1 if display.status.state == "denied" else 0
+
+
+def make_announcer(config: Config):
+    """The announcer from signage.announcer.service, started; None (silent) when it can't run.
+
+    Seam: the loop takes any object with submit/handle_event/tick; None means silent.
+    """
+    from signage.errors import AudioUnavailable
+
+    if not config.announcer.enabled:
+        return None
+    try:
+        from signage.announcer.service import Announcer
+    except ModuleNotFoundError as exc:
+        if exc.name != "signage.announcer.service":
+            raise
+        log.warning("signage.announcer.service is not installed; the display runs silent")
+        return None
+    announcer = Announcer(config.announcer, counters={c.number: c.name for c in config.counters},
+                          locale=config.hall.locale)
+    try:
+        announcer.start()
+    except AudioUnavailable as exc:
+        log.warning("no audio: %s; the display runs silent", exc)
+        return None
+    return announcer
