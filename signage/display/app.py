@@ -39,6 +39,7 @@ log = logging.getLogger("signage.display")
 
 TICKER_FPS = 30
 MAX_WAIT = 1.0  # seconds: wake at least once a second (clock, announcer.tick)
+ANNOUNCER_WAIT = 0.02  # while speaking: tick often, so the next part is queued without a gap
 LINK_WAKE = pygame.event.custom_type()
 
 
@@ -48,6 +49,8 @@ class Announcer(Protocol):
     def submit(self, notice: CallNotice, now: datetime) -> Any: ...
     def handle_event(self, event: pygame.event.Event) -> Any: ...
     def tick(self, now: datetime) -> Any: ...
+    @property
+    def busy(self) -> bool: ...
 
 
 def post_link_wake() -> None:
@@ -131,6 +134,8 @@ class Display:
         waits = [MAX_WAIT]
         if self.stale:
             waits.append(0.0)
+        if self.announcer is not None and self.announcer.busy:
+            waits.append(ANNOUNCER_WAIT)
         if self.view is not None and self.view.wake_at is not None:
             waits.append((self.view.wake_at - self.clock()).total_seconds())
         if self.view is not None and self.view.ticker is not None:

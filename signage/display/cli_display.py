@@ -92,26 +92,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 def make_announcer(config: Config):
-    """The announcer from signage.announcer.service, started; None (silent) when it can't run.
+    """The started announcer, or None when announcer.enabled is false.
 
-    Seam: the loop takes any object with submit/handle_event/tick; None means silent.
+    The loop takes any object with submit/handle_event/tick/busy; None means silent.
     """
-    from signage.errors import AudioUnavailable
-
     if not config.announcer.enabled:
         return None
-    try:
-        from signage.announcer.service import Announcer
-    except ModuleNotFoundError as exc:
-        if exc.name != "signage.announcer.service":
-            raise
-        log.warning("signage.announcer.service is not installed; the display runs silent")
-        return None
+    from signage.announcer.service import Announcer
+
     announcer = Announcer(config.announcer, counters={c.number: c.name for c in config.counters},
                           locale=config.hall.locale)
-    try:
-        announcer.start()
-    except AudioUnavailable as exc:
-        log.warning("no audio: %s; the display runs silent", exc)
-        return None
+    announcer.start()  # never raises: without audio it stays silent with one warning
     return announcer

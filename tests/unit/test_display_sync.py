@@ -1,0 +1,95 @@
+"""The display's state sync (signage.display.sync), backoff and call notices: pure parts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from signage.core import hall, messages as m
+from signage.core.hall import Verdict
+from signage.display import sync
+from signage.display.link import BACKOFF_MAX, backoff_delay
+
+WIB = timezone(timedelta(hours=7))
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=WIB)
+
+
+def called(seq, counter=1, ticket="A-001", replay=False):
+    return m.Called(seq, T0 + timedelta(seconds=seq), f"c{seq}", counter, ticket, replay=replay)
+
+
+def welcome(seq, state, replaying=0):
+    return m.Welcome(seq, state, "display", "tv", replaying=replaying)
+
+
+def board_at(seq):
+    return sync.Board(hall.fold(called(i) for i in range(1, seq + 1)), True)
+
+
+class TestWelcome:
+    def test_first_connect_adopts_the_snapshot_with_the_hub_seq(self):
+        hub_state = hall.fold([called(1), called(2, 2, "B-001")])
+        board, adopted = sync.on_welcome(sync.Board(), welcome(2, hub_state), since=None)
+        assert adopted and board.synced and board.seq == 2
+        assert board.state.counters[2].ticket == "B-001"
+        assert sync.since_for_hello(sync.Board()) is None
+        assert sync.since_for_hello(board) == 2
+
+    def test_replay_keeps_own_state(self):
+        own = board_at(3)
+        board, adopted = sync.on_welcome(own, welcome(5, hall.fold([called(9, 9, "Z-9")]), replaying=2), since=3)
+        assert not adopted and board is own
+
+    def test_nothing_missed_keeps_own_state(self):
+        own = board_at(3)
+        board, adopted = sync.on_welcome(own, welcome(3, hall.EMPTY), since=3)
+        assert not adopted and board is own
+
+    def test_hub_cannot_replay_so_its_snapshot_wins(self):
+        # Our seq is beyond the hub's (journal reset) or outside its replay window.
+        for hub_seq in (1, 900):
+            hub_state = hall.fold([called(1, 4, "D-001")])
+            board, adopted = sync.on_welcome(board_at(3), welcome(hub_seq, hub_state), since=3)
+            assert adopted and board.seq == hub_seq and board.state.counters[4].ticket == "D-001"
+
+
+class TestEvents:
+    def test_next_seq_is_applied(self):
+        board, verdict = sync.on_event(board_at(3), called(4, 7, "G-004"), 20)
+        assert verdict is Verdict.APPLY and board.seq == 4 and board.state.counters[7].ticket == "G-004"
+
+    def test_replayed_duplicate_changes_nothing(self):
+        own = board_at(3)
+        board, verdict = sync.on_event(own, called(2, 7, "G-999", replay=True), 20)
+        assert verdict is Verdict.DUPLICATE and board is own
+
+    def test_gap_is_reported_and_not_applied(self):
+        own = board_at(3)
+        board, verdict = sync.on_event(own, called(5, 7, "G-005"), 20)
+        assert verdict is Verdict.GAP and board is own
+
+
+class TestBackoff:
+    def test_grows_with_attempts_and_stays_capped(self):
+        lowest = [backoff_delay(a, rng=lambda: 0.0) for a in range(10)]
+        highest = [backoff_delay(a, rng=lambda: 0.999999) for a in range(10)]
+        assert lowest[0] < lowest[3] and highest == sorted(highest)
+        assert max(highest) <= BACKOFF_MAX and min(lowest) > 0
+
+    def test_jitter_spreads_displays_apart(self):
+        import random
+        rng = random.Random(7)
+        delays = {round(backoff_delay(4, rng=rng.random), 3) for _ in range(20)}
+        assert len(delays) > 10
+
+
+class TestNotices:
+    def test_calls_and_recalls_become_notices_replays_are_not_live(self):
+        from signage.display.app import notice_for
+
+        live = notice_for(called(4, 5, "E-004"))
+        assert (live.seq, live.kind, live.ticket, live.counter, live.live) == (4, "call", "E-004", 5, True)
+        assert notice_for(called(4, 5, "E-004", replay=True)).live is False
+        recall = notice_for(m.Recalled(6, T0, "r", 5, "E-004", replay=True))
+        assert (recall.kind, recall.live) == ("recall", False)
+        assert notice_for(m.Cleared(7, T0, "x", 5, "E-004")) is None
+        assert notice_for(m.TickerSet(8, T0, "t", "hi")) is None
