@@ -107,6 +107,7 @@ class Display:
         self._ticker_texts: tuple | None = None
         self._ticker_t0 = mono()
         self._next_ticker = 0.0
+        self._saved: tuple | None = None  # (seq, link state) of the last --snapshot-dir frame
 
     # ------------------------------------------------------------ loop
 
@@ -202,18 +203,20 @@ class Display:
                 if strip is not None:
                     rects.append(strip)
                 self._next_ticker = t + 1 / TICKER_FPS
-        if not rects:
-            return
-        pygame.display.update(rects)
-        self.frames += 1
-        if view.seq != self._shown_seq:
-            self._shown_seq = view.seq
-            log.info("shown seq=%d mono=%.6f", view.seq, self.mono())
-        if board_changed and self.snapshot_dir is not None:
-            self._save_snapshot(view)
+        if rects:
+            pygame.display.update(rects)
+            self.frames += 1
+            if view.seq != self._shown_seq:
+                self._shown_seq = view.seq
+                log.info("shown seq=%d mono=%.6f", view.seq, self.mono())
+        if self.snapshot_dir is not None:
+            saved = (view.seq, self.status.state)
+            if board_changed or saved != self._saved:
+                self._saved = saved
+                self._save_snapshot(view)
 
     def _save_snapshot(self, view: View) -> None:
-        """--snapshot-dir: frame.png and frame.json, replaced atomically after each board change."""
+        """--snapshot-dir: frame.png and frame.json, replaced atomically after each board or link change."""
         directory = self.snapshot_dir
         directory.mkdir(parents=True, exist_ok=True)
         png_tmp = directory / "frame.tmp.png"
