@@ -2,14 +2,21 @@
 
 One iteration (in the spirit of Pygame Zero's game loop, without its globals):
 
-    wait for a pygame event, at most until the next ticker frame or View.wake_at
-    → forward every event to the announcer; LINK_WAKE: drain the link's updates
+    sleep on `wakeup` (a threading.Event), at most until the next ticker frame or
+    View.wake_at; the link thread sets it the moment an update is queued
+    → pump pygame's events, forward each to the announcer; drain the link's updates
     → rebuild the View only if the state, the link status or the clock moved it
     → draw the regions that changed + the ticker strip; display.update(rects)
 
-The loop never touches the network (signage.display.link runs in its own thread
-and wakes us by posting LINK_WAKE) and never waits for speech (the announcer's
-submit/tick return at once). Logged for tests and benchmarks:
+Why not pygame.event.wait(timeout): pygame-ce implements it by polling SDL every
+millisecond, which costs ~3% of a core even with nothing to do (measured under
+Xvfb); a threading.Event wait sleeps in the kernel. SDL's own events (keys,
+window exposure, the mixer's end-of-sound event) are pumped on every wake, which
+is at least every POLL_CAP seconds, and every ANNOUNCER_WAIT while speaking.
+
+The loop never touches the network (signage.display.link runs in its own thread)
+and never waits for speech (the announcer's submit/tick return at once). Logged
+for tests and benchmarks:
 
     notice seq=N kind=call ticket=A-023 counter=5 live=True    every call/recall applied
     shown seq=N mono=T                                          first update showing seq N
@@ -20,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,9 +46,8 @@ from signage.display.renderer import Renderer
 log = logging.getLogger("signage.display")
 
 TICKER_FPS = 30
-MAX_WAIT = 1.0  # seconds: wake at least once a second (clock, announcer.tick)
+POLL_CAP = 0.25  # seconds: pump SDL's events (keys, window, QUIT) at least this often
 ANNOUNCER_WAIT = 0.02  # while speaking: tick often, so the next part is queued without a gap
-LINK_WAKE = pygame.event.custom_type()
 
 
 class Announcer(Protocol):
@@ -51,14 +58,6 @@ class Announcer(Protocol):
     def tick(self, now: datetime) -> Any: ...
     @property
     def busy(self) -> bool: ...
-
-
-def post_link_wake() -> None:
-    """Called from the link thread; pygame-ce's event.post is thread-safe."""
-    try:
-        pygame.event.post(pygame.event.Event(LINK_WAKE))
-    except pygame.error:  # display already shut down
-        pass
 
 
 def notice_for(event: m.Event) -> CallNotice | None:
@@ -84,8 +83,8 @@ class HallClock:
 class Display:
     def __init__(self, config: Config, zone: Zone, screen: pygame.Surface, renderer: Renderer,
                  link: HubLink | None, announcer: Announcer | None = None, *,
-                 clock: HallClock, quit_on_escape: bool = False, snapshot_dir: Path | None = None,
-                 mono: Callable[[], float] = time.monotonic):
+                 clock: HallClock, wakeup: threading.Event | None = None, quit_on_escape: bool = False,
+                 snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic):
         self.config = config
         self.zone = zone
         self.screen = screen
@@ -93,6 +92,7 @@ class Display:
         self.link = link
         self.announcer = announcer
         self.clock = clock
+        self.wakeup = wakeup or threading.Event()  # set by the link thread (and SIGTERM): wake at once
         self.mono = mono
         self.quit_on_escape = quit_on_escape
         self.snapshot_dir = snapshot_dir
@@ -116,10 +116,10 @@ class Display:
             self.step(self._timeout())
 
     def step(self, timeout: float) -> None:
-        ms = int(timeout * 1000)
-        # event.wait(0) would wait forever: poll when the next frame is already due.
-        first = pygame.event.wait(ms) if ms > 0 else pygame.event.poll()
-        events = [first] + pygame.event.get() if first.type != pygame.NOEVENT else pygame.event.get()
+        if timeout > 0:
+            self.wakeup.wait(timeout)
+        self.wakeup.clear()  # before draining: an update queued from now on sets it again
+        events = pygame.event.get()
         for event in events:
             if self.announcer is not None:
                 self.announcer.handle_event(event)
@@ -132,7 +132,7 @@ class Display:
         self._render(now)
 
     def _timeout(self) -> float:
-        waits = [MAX_WAIT]
+        waits = [POLL_CAP]
         if self.stale:
             waits.append(0.0)
         if self.announcer is not None and self.announcer.busy:

@@ -16,6 +16,7 @@ import argparse
 import logging
 import os
 import signal
+import threading
 from pathlib import Path
 
 from signage.config import Config
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     import pygame
 
-    from signage.display.app import Display, HallClock, post_link_wake
+    from signage.display.app import Display, HallClock
     from signage.display.cli_render import load_logo
     from signage.display.link import HubLink
     from signage.display.renderer import FontBook, Renderer
@@ -64,7 +65,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
     # Only our own event types matter; keep the queue free of mouse motion etc.
     pygame.event.set_blocked([pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP,
                               pygame.MOUSEWHEEL, pygame.FINGERMOTION])
-    signal.signal(signal.SIGTERM, lambda *_: pygame.event.post(pygame.event.Event(pygame.QUIT)))
+    wakeup = threading.Event()  # the loop sleeps on this; the link thread sets it
+
+    def terminate(*_) -> None:
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+        wakeup.set()
+
+    signal.signal(signal.SIGTERM, terminate)
 
     fonts = FontBook(config.display.font_dir)
     if fonts.bundled:
@@ -73,9 +80,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     renderer = Renderer(fonts, {"logo": load_logo(config)})
     clock = HallClock(config.hall.timezone)
     link = HubLink(url, token, client=f"display-{zone.name}", history_limit=config.hub.history,
-                   clock=clock, wake=post_link_wake)
+                   clock=clock, wake=wakeup.set)
     announcer = None if args.silent else make_announcer(config)
-    display = Display(config, zone, screen, renderer, link, announcer, clock=clock,
+    display = Display(config, zone, screen, renderer, link, announcer, clock=clock, wakeup=wakeup,
                       quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir)
     log.info("display %dx%d, zone %s (%d counters), hub %s, announcer %s, framebuffer acceleration %s",
              *screen.get_size(), zone.name, len(zone.counters), url, "on" if announcer else "off",

@@ -4,8 +4,8 @@
                  └─► updates (queue.SimpleQueue) + wake() ──► render thread
 
 The render thread never touches the network: it drains `updates` when `wake`
-(a pygame.event.post of a custom event, thread-safe in pygame-ce) says there is
-something new. The link reconnects with exponential backoff and full jitter and
+(any thread-safe callable; the display passes the `set` of the threading.Event its
+loop sleeps on) says there is something new. The link reconnects with exponential backoff and full jitter and
 resumes with since = the last applied seq. A refused token (error
 unauthorized/forbidden, or close 4400/4401/4403) is final: the link reports
 "denied" once and stops, instead of hammering the hub.
