@@ -189,3 +189,36 @@ async def test_rejected_token_is_shown_and_not_retried(tmp_path, hall_files):
     finally:
         assert display.stop() == 1  # exit status says the display never got in
         hub.stop()
+
+
+async def test_render_command_from_a_hub_and_from_a_state_file(tmp_path, hall_files):
+    config_path, cfg, _, operator = hall_files
+    hub = HubProcess(config_path).start()
+    try:
+        seq = await call(hub.url, operator, 9, "K-042")
+        out = tmp_path / "hub.png"
+        result = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "signage", "render", "--config", str(config_path), "--hub", hub.url,
+                             "--size", "1280x720", "--out", str(out)],
+            capture_output=True, text=True, cwd=ROOT, timeout=timeout(30))
+        assert result.returncode == 0, result.stderr
+        assert f"seq {seq}" in result.stdout
+        assert pygame.image.load(str(out)).get_size() == SIZE
+        if shutil.which("tesseract"):
+            at = datetime.now(cfg.hall.timezone)
+            view = build_view(hall.fold([m.Called(seq, at, "x", 9, "K-042")]), cfg, cfg.zone(None), at,
+                              LinkStatus("online"), SIZE)
+            hero_ticket = next(t for t in view.region("hero").texts() if t.role == "ticket")
+            assert ocr(out, hero_ticket.rect) == "K-042"
+    finally:
+        hub.stop()
+
+    # --state: the demo snapshot renders exactly like the reference frame of the render tests.
+    out = tmp_path / "state.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "signage", "render", "--state", str(ROOT / "tests/fixtures/demo_state.json"),
+         "--size", "1080x1920", "--out", str(out), "--at", "2026-11-26T09:41:43"],
+        capture_output=True, text=True, cwd=ROOT, timeout=timeout(30))
+    assert result.returncode == 0, result.stderr
+    reference = pygame.image.load(str(ROOT / "tests/fixtures/render/board-1080x1920.png"))
+    assert pygame.image.tobytes(pygame.image.load(str(out)), "RGB") == pygame.image.tobytes(reference, "RGB")
