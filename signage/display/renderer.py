@@ -19,7 +19,8 @@ from signage.core.layout import (Fill, Fitted, Image, Rect, Region, Text, Ticker
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
-TEXT_CACHE_SIZE = 1024
+TEXT_CACHE_SIZE = 1024  # fitted-text entries
+SURFACE_CACHE_BYTES = 64 * 1024 * 1024  # rendered text; a 4K hero ticket alone is ~2.5 MB
 
 
 class FontBook:
@@ -57,8 +58,11 @@ class FontBook:
 
 
 class Renderer:
-    def __init__(self, fonts: FontBook, images: dict[str, pygame.Surface] | None = None):
+    def __init__(self, fonts: FontBook, images: dict[str, pygame.Surface] | None = None,
+                 cache_bytes: int = SURFACE_CACHE_BYTES):
         self.fonts = fonts
+        self.cache_bytes = cache_bytes
+        self._surface_bytes = 0
         self.images = images or {}
         self._fits: collections.OrderedDict = collections.OrderedDict()
         self._surfaces: collections.OrderedDict = collections.OrderedDict()
@@ -143,8 +147,11 @@ class Renderer:
             # Opaque (rendered onto bg): blits are plain copies, no per-pixel alpha.
             surface = self.fonts.font(px, bold).render(line, True, color, bg)
             self._surfaces[key] = surface
-            if len(self._surfaces) > TEXT_CACHE_SIZE:
-                self._surfaces.popitem(last=False)
+            self._surface_bytes += _bytes(surface)
+            # Bounded by bytes, least recently used first: every call brings new ticket texts.
+            while self._surface_bytes > self.cache_bytes and len(self._surfaces) > 1:
+                _, old = self._surfaces.popitem(last=False)
+                self._surface_bytes -= _bytes(old)
         else:
             self._surfaces.move_to_end(key)
         return surface
@@ -196,6 +203,10 @@ class Renderer:
         surface.set_clip(previous_clip)
         return strip
 
+    @property
+    def cached_text_bytes(self) -> int:
+        return self._surface_bytes
+
     def ticker_content_width(self) -> int:
         return sum(s.get_width() for s in self._ticker_segments)
 
@@ -203,6 +214,10 @@ class Renderer:
 def still_ticker_elapsed(ticker: TickerView) -> float:
     """The moment at which the ticker's first text starts at the left edge (for still frames)."""
     return ticker.rect.w / ticker.speed if ticker.speed > 0 else 0.0
+
+
+def _bytes(surface: pygame.Surface) -> int:
+    return surface.get_pitch() * surface.get_height()
 
 
 def _xywh(rect: Rect) -> tuple[int, int, int, int]:

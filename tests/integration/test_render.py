@@ -200,3 +200,18 @@ def test_ticker_moves_inside_its_strip_only(cfg, demo, renderer):
     assert renderer.draw_ticker(view.ticker, surface, 2.0) is None  # same position: nothing to do
     assert renderer.draw_ticker(view.ticker, surface, 2.5) is not None
     assert pygame.image.tobytes(surface.subsurface((0, 0, 1280, view.ticker.rect.y)), "RGB") == above
+
+
+def test_text_cache_stays_within_its_byte_budget(cfg):
+    budget = 6 * 1024 * 1024
+    renderer = Renderer(FontBook(), {"logo": draw_logo()}, cache_bytes=budget)
+    surface = pygame.Surface((1920, 1080))
+    state, previous = hall.EMPTY, None
+    for i in range(1, 120):  # a morning of calls: every one brings new ticket texts
+        at = AT + timedelta(seconds=20 * i)
+        state = hall.apply(state, m.Called(i, at, f"c{i}", i % 21 + 1, f"A-{i:03d}"))
+        view = build_view(state, cfg, cfg.zone(None), at, ONLINE, (1920, 1080))
+        renderer.draw(view, surface, previous)
+        previous = view
+        assert renderer.cached_text_bytes <= budget
+    assert renderer.cached_text_bytes > budget / 2  # it was really under pressure
