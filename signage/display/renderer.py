@@ -20,7 +20,7 @@ from signage.core.layout import (Fill, Fitted, Image, Rect, Region, Text, Ticker
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 TEXT_CACHE_SIZE = 1024  # fitted-text entries
-SURFACE_CACHE_BYTES = 64 * 1024 * 1024  # rendered text; a 4K hero ticket alone is ~2.5 MB
+CACHE_SCREENS = 3  # rendered text kept: 3 screens' worth of pixels (a frame's texts cover less than one)
 
 
 class FontBook:
@@ -59,9 +59,9 @@ class FontBook:
 
 class Renderer:
     def __init__(self, fonts: FontBook, images: dict[str, pygame.Surface] | None = None,
-                 cache_bytes: int = SURFACE_CACHE_BYTES):
+                 cache_bytes: int | None = None):
         self.fonts = fonts
-        self.cache_bytes = cache_bytes
+        self.cache_bytes = cache_bytes  # None: CACHE_SCREENS × the first surface drawn on
         self._surface_bytes = 0
         self.images = images or {}
         self._fits: collections.OrderedDict = collections.OrderedDict()
@@ -75,6 +75,8 @@ class Renderer:
 
     def draw(self, view: View, surface: pygame.Surface, previous: View | None = None) -> list[pygame.Rect]:
         """Draw what changed since `previous` (everything if None); return the dirty rects."""
+        if self.cache_bytes is None:
+            self.cache_bytes = CACHE_SCREENS * surface.get_pitch() * surface.get_height()
         full = (previous is None or previous.size != view.size or surface.get_size() != view.size
                 or [r.key for r in previous.regions] != [r.key for r in view.regions]
                 or (previous.ticker is None) != (view.ticker is None))
@@ -149,7 +151,7 @@ class Renderer:
             self._surfaces[key] = surface
             self._surface_bytes += _bytes(surface)
             # Bounded by bytes, least recently used first: every call brings new ticket texts.
-            while self._surface_bytes > self.cache_bytes and len(self._surfaces) > 1:
+            while self.cache_bytes and self._surface_bytes > self.cache_bytes and len(self._surfaces) > 1:
                 _, old = self._surfaces.popitem(last=False)
                 self._surface_bytes -= _bytes(old)
         else:
