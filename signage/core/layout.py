@@ -55,11 +55,9 @@ WORDS = {
         "waiting": "MENUNGGU",
         "nobody_waiting": "Tidak ada antrean",
         "more": "lainnya",
-        "idle": "—",
         "offline": "TERPUTUS DARI SERVER sejak {time} · data terakhir tetap ditampilkan",
         "connecting": "BELUM TERHUBUNG KE SERVER · mencoba lagi…",
         "denied": "AKSES DITOLAK OLEH SERVER: {detail} · periksa token display",
-        "offline_badge": "OFFLINE",
     },
     "en": {
         "now_calling": "NOW CALLING",
@@ -70,11 +68,9 @@ WORDS = {
         "waiting": "WAITING",
         "nobody_waiting": "Nobody waiting",
         "more": "more",
-        "idle": "—",
         "offline": "OFFLINE since {time} · showing the last known state",
         "connecting": "NOT CONNECTED TO THE SERVER · retrying…",
         "denied": "ACCESS DENIED BY THE SERVER: {detail} · check the display token",
-        "offline_badge": "OFFLINE",
     },
 }
 
