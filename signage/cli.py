@@ -25,6 +25,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PLUGGED: list[tuple[str, str, str]] = [
     ("display", "signage.display.cli_display", "run the fullscreen hall board"),
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
+    ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
 ]
 
 

@@ -49,6 +49,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 
 from websockets.asyncio.client import connect
 
@@ -120,14 +121,20 @@ class HubProcess:
             [sys.executable, "-m", "signage", "hub", "--config", str(self.config_path), "--host", "127.0.0.1",
              "--port", str(port)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
-        lines = []
+        self.output: list[str] = []
         for line in self.proc.stdout:
-            lines.append(line)
+            self.output.append(line)
             found = re.search(r"signage hub: (ws://\S+)", line)
             if found:
                 self.url = found.group(1)
+                # keep draining, or a full pipe would block the hub's logging
+                threading.Thread(target=self._drain, daemon=True).start()
                 return self
-        raise RuntimeError("hub did not start:\n" + "".join(lines))
+        raise RuntimeError("hub did not start:\n" + "".join(self.output))
+
+    def _drain(self) -> None:
+        for line in self.proc.stdout:
+            self.output.append(line)
 
     @property
     def port(self) -> int:
@@ -147,6 +154,9 @@ class HubProcess:
 
 
 def write_config(tmp_path: Path, **hub_changes) -> Path:
+    # Tests drive many commands through one connection: lift the per-connection rate limit
+    # unless a test sets it.
+    hub_changes.setdefault("rate", {"per_second": 10_000, "burst": 10_000})
     """A copy of the real config.yaml with the hub section changed, e.g. journal=..."""
     import yaml
 

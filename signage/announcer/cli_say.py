@@ -49,9 +49,6 @@ def add_say_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-only", action="store_true", help="print the phrase, don't synthesise it")
     parser.add_argument("--out", type=Path, metavar="FILE.wav",
                         help="write chime + speech (× announcer.repeat) to a WAV instead of playing")
-    # SUPPRESS: never overwrite a --config the main parser already parsed.
-    parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                        help="config file (default: $SIGNAGE_CONFIG or config.yaml)")
 
 
 def run_say(args: argparse.Namespace, config: Config | None = None) -> int:
@@ -152,3 +149,8 @@ def _play(ticket: str, counter_number: int, counter_name: str, locale: str, form
         return 0 if played and announcer.speech.tts_available else 1
     finally:
         announcer.stop()
+
+
+# The names signage.cli looks for in a plugged subcommand module.
+add_arguments = add_say_arguments
+run = run_say

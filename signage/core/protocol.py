@@ -189,10 +189,10 @@ def _show(value: Any) -> str:
 
 
 def normalize_ticket(ticket: str) -> str:
-    """One spelling per ticket: upper case, dash after the letters ('a023' → 'A-023')."""
+    """One spelling per ticket, as the hub issues them: 'a23', 'A023', 'A-0023' → 'A-023'."""
     t = ticket.strip().upper()
     match = re.fullmatch(r"([A-Z]{1,3})-?(\d+)", t)
-    return f"{match.group(1)}-{match.group(2)}" if match else t
+    return f"{match.group(1)}-{int(match.group(2)):03d}" if match else t
 
 
 # ---------------------------------------------------------------- encoding (both directions)
@@ -392,6 +392,11 @@ def snapshot_to_json(s: m.Snapshot) -> str:
 def encode_health(status: dict) -> str:
     """The /healthz body (plain data from the hub)."""
     return _dumps(status)
+
+
+def encode_public_config(data: dict) -> str:
+    """The /config.json body: hall facts for the web pages (signage.web.public)."""
+    return _dumps(data)
 
 
 def decode_health(text: str) -> dict:

@@ -40,11 +40,12 @@ from signage.core.hall import service_day
 from signage.core.rules import HubState, decide, rebuild
 from signage.errors import ClientError, CommandRejected, JournalError, ProtocolError
 from signage.hub.journal import Journal, Record
+from signage.web.public import public_config
 
 log = logging.getLogger("signage.hub")
 
 HELLO_TIMEOUT = 10.0
-BATCH_MAX = 256
+BATCH_MAX = 256  # commands per group commit; also capped at send_queue // 4, see _process
 INBOX_MAX = 4096
 # Close codes (4000-4999 are the application's): clients treat 44xx as final.
 CLOSE_BAD_HELLO = 4400
@@ -166,6 +167,9 @@ class Hub:
             return None
         if path == "/healthz":
             return self._health()
+        if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
+            body = protocol.encode_public_config(public_config(self.config))
+            return _response(HTTPStatus.OK, body.encode(), "application/json")
         return _static(connection, path)
 
     def _origin_ok(self, origin: str, host: str) -> bool:
@@ -305,9 +309,12 @@ class Hub:
 
     async def _process(self) -> None:
         loop = asyncio.get_running_loop()
+        # A batch's events reach every outbox at once: keep a batch well under the
+        # outbox bound, so only a client that really fell behind is dropped.
+        batch_max = max(1, min(BATCH_MAX, self.hub.send_queue // 4))
         while True:
             batch = [await self._inbox.get()]
-            while len(batch) < BATCH_MAX and not self._inbox.empty():
+            while len(batch) < batch_max and not self._inbox.empty():
                 batch.append(self._inbox.get_nowait())
             try:
                 await self._run_batch(loop, batch)

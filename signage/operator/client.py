@@ -88,7 +88,11 @@ class Session:
         """Send a command, wait for its ack. Raises HubRefused on an error reply."""
         fut = asyncio.get_running_loop().create_future()
         self._pending[command.id] = fut
-        await self.ws.send(protocol.encode(command))
+        try:
+            await self.ws.send(protocol.encode(command))
+        except ConnectionClosed as exc:
+            self._pending.pop(command.id, None)
+            raise HubUnreachable(f"connection to hub lost: {exc}") from None
         try:
             reply = await asyncio.wait_for(fut, REPLY_TIMEOUT)
         except asyncio.TimeoutError:

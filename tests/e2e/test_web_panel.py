@@ -44,22 +44,6 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402  (af
 expect.set_options(timeout=WAIT_MS)
 
 
-class HubWithPublicConfig(server.Hub):
-    """The hub plus GET /config.json, the route the web pages read hall facts from.
-
-    Until the lead wires `signage.web.public.public_config` into
-    signage/hub/server.py, this adds the same route here so the pages can be
-    tested against an otherwise real hub.
-    """
-
-    def _http(self, connection, request):
-        if urlsplit(request.path).path == "/config.json" and "upgrade" not in request.headers.get(
-                "Connection", "").lower():
-            body = protocol.encode_health(public_config(self.config)).encode()
-            return server._response(HTTPStatus.OK, body, "application/json")
-        return super()._http(connection, request)
-
-
 class HubThread:
     """A real hub serving on a background event loop; `run` executes coroutines there."""
 
@@ -75,7 +59,7 @@ class HubThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout(wait))
 
     def start(self) -> "HubThread":
-        self.hub = HubWithPublicConfig(self.config, host="127.0.0.1", port=self.port)
+        self.hub = server.Hub(self.config, host="127.0.0.1", port=self.port)
         self.run(self.hub.start())
         self.port = self.hub.port  # a restart reuses it, as a real hub keeps its port
         return self
