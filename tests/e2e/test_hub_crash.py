@@ -104,3 +104,32 @@ def test_corrupt_journal_gives_a_clear_error(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "journal.sqlite is corrupt (file is not a database)" in result.stderr
+
+
+async def test_sigkill_mid_day_keeps_the_queue(tmp_path):
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    tokens = {t.name: t.secret for t in config.tokens}
+    hub = HubProcess(config_path).start()
+    try:
+        async with Session(hub.url, tokens["anjungan-1"], role="kiosk") as kiosk, \
+                Session(hub.url, tokens["loket-01"]) as desk:
+            for i in range(40):
+                await kiosk.request(m.Issue(f"k{i}", "DUKCAPIL-01", priority=(i == 30)))
+            called = [(await desk.request(m.Next(f"n{i}", 1))).event.ticket for i in range(10)]
+            await desk.request(m.Skip("skip", 1))  # the 10th call didn't show up
+            before = await kiosk.request(m.Issue("k-last", "DUKCAPIL-02"))
+        hub.kill()
+
+        hub = HubProcess(config_path).start(port=hub.port)
+        async with Session(hub.url, tokens["anjungan-1"], role="kiosk") as kiosk, \
+                Session(hub.url, tokens["loket-01"], subscribe=True) as desk:
+            assert desk.welcome.state.waiting == {"DUKCAPIL-01": 30, "DUKCAPIL-02": 1}
+            assert called[0] == "A-031"  # the priority ticket went first
+            after = await kiosk.request(m.Issue("k-after", "DUKCAPIL-01"))
+            assert (before.event.ticket, after.event.ticket) == ("A-041", "A-042")  # numbering continues
+            assert (await desk.request(m.Next("n-after", 1))).event.ticket == "A-010"
+            back = await desk.request(m.Recall("r-after", 1, called[-1]))  # no-show list survived
+            assert back.event.ticket == called[-1]
+    finally:
+        hub.stop()
