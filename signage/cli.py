@@ -26,6 +26,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("display", "signage.display.cli_display", "run the fullscreen hall board"),
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
+    ("demo", "signage.demo", "run hub, board and simulated operators together"),
 ]
 
 
