@@ -289,9 +289,8 @@ class Demo:
             tasks = self._start_people()
             status = await self._wait(tasks)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            self.stop.set()
+            await cancel_all(tasks)
             if self.board is not None:
                 await self.board.stop()
             await self.hub.stop()
@@ -462,6 +461,20 @@ class Demo:
                 log.info("ticker: %s", text)
                 await self._sleep(self.pace.ticker_shown)
                 await session.request(m.Ticker(new_id("demo"), ""))
+
+
+async def cancel_all(tasks: list[asyncio.Task]) -> None:
+    """Cancel and await the tasks, cancelling again any that swallowed it.
+
+    Python 3.11's asyncio.wait_for (inside Session.request) can lose a
+    cancellation that arrives just as its reply does; the task then carries on.
+    """
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def fresh_journal(path: Path) -> None:
