@@ -155,6 +155,11 @@ def run_hub(args: argparse.Namespace, config: Config) -> int:
         asyncio.run(serve())
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # e.g. the port is taken by another hub
+        host = args.host or config.hub.host
+        port = args.port if args.port is not None else config.hub.port
+        print(f"signage: hub cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

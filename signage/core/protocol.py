@@ -389,15 +389,14 @@ def snapshot_to_json(s: m.Snapshot) -> str:
     return json.dumps(snapshot_to_wire(s), ensure_ascii=False, indent=2)
 
 
-def encode_health(status: dict) -> str:
-    """The /healthz body (plain data from the hub)."""
-    return _dumps(status)
-
-
-def encode_public_config(data: dict) -> str:
-    """The /config.json body: hall facts for the web pages (signage.web.public)."""
+def encode_document(data: dict) -> str:
+    """Plain data as JSON that is not a protocol frame: /healthz, /config.json, a board's frame.json."""
     return _dumps(data)
 
 
-def decode_health(text: str) -> dict:
-    return json.loads(text)
+def decode_document(text: str) -> dict:
+    """Read a document written by encode_document. Raises ValueError if it is not a JSON object."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    return data

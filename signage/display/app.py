@@ -24,7 +24,6 @@ for tests and benchmarks:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -37,7 +36,7 @@ from typing import Any, Callable, Protocol
 import pygame
 
 from signage.config import Config, Zone
-from signage.core import hall, messages as m
+from signage.core import hall, messages as m, protocol
 from signage.core.announcements import CallNotice
 from signage.core.layout import LinkStatus, View, build_view
 from signage.display.link import BoardChanged, HubLink, StatusChanged
@@ -231,5 +230,5 @@ class Display:
             "texts": {r.key: [t.text for t in r.texts()] for r in view.regions},
         }
         json_tmp = directory / "frame.tmp.json"
-        json_tmp.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+        json_tmp.write_text(protocol.encode_document(info), encoding="utf-8")
         os.replace(json_tmp, directory / "frame.json")

@@ -168,7 +168,7 @@ class Hub:
         if path == "/healthz":
             return self._health()
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
-            body = protocol.encode_public_config(public_config(self.config))
+            body = protocol.encode_document(public_config(self.config))
             return _response(HTTPStatus.OK, body.encode(), "application/json")
         return _static(connection, path)
 
@@ -180,7 +180,7 @@ class Hub:
     def _health(self) -> Response:
         roles = collections.Counter(c.token.role for c in self.clients)
         ok = self.stats.last_storage_error is None
-        body = protocol.encode_health({
+        body = protocol.encode_document({
             "status": "ok" if ok else "degraded",
             "seq": self.seq,
             "day": self.state.hall.day,
