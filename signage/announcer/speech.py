@@ -61,6 +61,8 @@ class Pyttsx3Engine:
         except ImportError as exc:
             raise AudioUnavailable(f"text-to-speech unavailable: cannot import pyttsx3 ({exc})") from None
         try:
+            from pyttsx3.drivers import _espeak  # the driver's libespeak-ng binding: see synthesize()
+            self._espeak = _espeak
             self._engine = pyttsx3.init()
             voices = self._engine.getProperty("voices")
         except Exception as exc:  # missing libespeak-ng raises OSError/RuntimeError/...
@@ -83,7 +85,12 @@ class Pyttsx3Engine:
         with _ESPEAK_LOCK:
             # Set every time: the engine is shared, another user may have changed it.
             self._engine.setProperty("voice", voice)
-            self._engine.setProperty("rate", self._rate)
+            # Not setProperty("rate"): libespeak-ng queues a rate change behind the previous
+            # utterance's tail, and runAndWait's endLoop calls espeak_Cancel while that queue is
+            # busy, which drops the change and restores the previous rate (another Speech's, on
+            # a shared engine). Set it here and wait until applied, so nothing is left to cancel.
+            self._espeak.SetParameter(self._espeak.RATE, self._rate, 0)
+            self._espeak.Synchronize()
             self._run(text, path)
         if path.stat().st_size <= 44 and shutil.which("espeak-ng"):
             # pyttsx3 2.99 writes the file before appending the samples of the callback that
