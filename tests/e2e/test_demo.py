@@ -94,10 +94,10 @@ def test_headless_demo_writes_frames_of_a_hall_calling_tickets(tmp_path):
     assert info["link"] == "online" and info["size"] == [1600, 900]
     hero_ticket = info["texts"]["hero"][1]
     assert TICKET.match(hero_ticket), info["texts"]["hero"]
-    called = [texts[2] for region, texts in info["texts"].items() if region.startswith("cell:")]
-    assert hero_ticket in called
+    assert hero_ticket in info["texts"]["history"]  # the newest call (its counter may be done already)
     if shutil.which("tesseract"):
-        assert ocr_hero_ticket(last, info) == hero_ticket
+        # In DejaVu Sans Bold tesseract reads the letter I as a one ("I-004" -> "1-004").
+        assert ocr_hero_ticket(last, info).replace("1", "I") == hero_ticket.replace("1", "I")
 
 
 @pytest.mark.parametrize("env_changes", [
