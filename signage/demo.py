@@ -47,7 +47,7 @@ from typing import Mapping
 
 from signage.config import Config, Service
 from signage.display.cli_render import parse_size
-from signage.errors import HubRefused, HubUnreachable, JournalError, SignageError
+from signage.errors import HubRefused, JournalError, SignageError
 
 log = logging.getLogger("signage.demo")
 
