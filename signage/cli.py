@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import logging
 import os
+import signal
 import sys
 from typing import Callable
 
@@ -139,21 +140,31 @@ def check_config(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- hub
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived: a normal stop."""
+
+
 def run_hub(args: argparse.Namespace, config: Config) -> int:
     from signage.hub.server import Hub
 
     async def serve() -> None:
         hub = Hub(config, host=args.host, port=args.port)
         await hub.start()
+        # systemd stops services with SIGTERM: close the journal cleanly, like Ctrl-C.
+        task = asyncio.current_task()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         print(f"signage hub: {hub.url} (journal {config.hub.journal}, seq {hub.seq})", flush=True)
         try:
             await asyncio.Future()
+        except asyncio.CancelledError:
+            raise _Terminated() from None
         finally:
             await hub.stop()
+            print("signage hub: stopped", flush=True)
 
     try:
         asyncio.run(serve())
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         pass
     except OSError as exc:  # e.g. the port is taken by another hub
         host = args.host or config.hub.host

@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import dataclasses
 import errno
-import json
 import logging
 import math
 import os
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Mapping
 
 from signage.config import Config, Service
+from signage.core import protocol
 from signage.display.cli_render import parse_size
 from signage.errors import HubRefused, JournalError, SignageError
 
@@ -576,7 +576,7 @@ class Board:
         if before != after or after == self._last_copied:
             return None  # caught mid-update (try next time), or nothing new
         try:
-            json.loads(after)
+            protocol.decode_document(after)
         except ValueError:
             return None
         self._last_copied = after
