@@ -4,6 +4,7 @@
     proxy.cut("reset")                               # every open connection: RST
     proxy.cut("close")                               # ... an orderly FIN, no websocket close frame
     proxy.cut("truncate")                            # ... a random prefix of the next hub chunk, then RST
+    proxy.refusing = True                            # the network is down: new connections are reset
     await proxy.stop()
 
 It runs on the caller's asyncio loop. "truncate" leaves the client holding half a
@@ -50,6 +51,7 @@ class CuttingProxy:
         self.rng = rng or random.Random()
         self.port: int | None = None
         self.accepted = 0
+        self.refusing = False
         self.cuts: dict[str, int] = {how: 0 for how in CUTS}
         self._pairs: set[_Pair] = set()
         self._server: asyncio.Server | None = None
@@ -95,6 +97,9 @@ class CuttingProxy:
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.accepted += 1
+        if self.refusing:
+            client_w.transport.abort()
+            return
         self._tasks.add(asyncio.current_task())  # so stop() can wait for this connection's end
         try:
             up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)

@@ -18,6 +18,8 @@ from faults.harness import (DisplayProcess, eventually, healthz, hub_snapshot, l
                             stream_calls)
 from faults.proxy import CUTS, CuttingProxy
 from signage.core.layout import LinkStatus, build_view
+from faults.harness import call_for
+from signage.operator.client import Session
 from support import HubProcess
 
 LINK_CUTS = 100
@@ -84,6 +86,37 @@ async def test_100_random_link_cuts_lose_no_call(tmp_path, hall):
         stop.set()
         if calls is not None and not calls.done():
             calls.cancel()
+        assert display.stop() == 0, display.log()
+        await proxy.stop()
+        hub.stop()
+
+
+@pytest.mark.e2e
+async def test_a_display_back_from_a_long_outage_catches_up(tmp_path, hall):
+    """More calls were made while the display was away than a client outbox holds (hub.send_queue).
+
+    The hub still has them all in its replay window, so the display must get them back.
+    """
+    missed = hall.config.hub.send_queue + 44
+    hub = HubProcess(hall.config_path).start()
+    proxy = await CuttingProxy(hub.port).start()
+    display = DisplayProcess(hall.config_path, f"ws://127.0.0.1:{proxy.port}/", tmp_path / "frames")
+    try:
+        await display.wait_frame(lambda f: f["link"] == "online", 20, "the link online")
+        async with Session(hub.url, hall.operator) as operator:
+            assert (await operator.request(call_for(1))).seq == 1
+            await display.wait_frame(lambda f: f["seq"] == 1, 10, "the first call")
+            proxy.refusing = True  # the display's network goes down
+            proxy.cut("reset")
+            for n in range(2, missed + 2):
+                await operator.request(call_for(n))
+        proxy.refusing = False
+        await display.wait_frame(lambda f: f["seq"] == missed + 1 and f["link"] == "online", 30,
+                                 f"the {missed} calls made during the outage")
+        seen = notices(display)
+        assert sorted(seen) == list(range(1, missed + 2))
+        assert seen[1][1] and not any(live for seq, (_, live) in seen.items() if seq > 1)  # replayed, silent
+    finally:
         assert display.stop() == 0, display.log()
         await proxy.stop()
         hub.stop()
