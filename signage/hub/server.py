@@ -237,11 +237,14 @@ class Hub:
                 "forbidden", f"token {token.name!r} is a {token.role} token, not {hello.role}"), CLOSE_FORBIDDEN)
             return None
         subscribed = hello.subscribe if hello.subscribe is not None else token.role != "kiosk"
-        client = Client(ws, token, hello, subscribed, asyncio.Queue(self.hub.send_queue),
-                        ratelimit.full(self.hub.rate.burst, time.monotonic()))
         # No await from here to the end: welcome and replay reach the outbox before any live event.
         self._roll_day()
         replay = self._replay_after(hello.since) if subscribed else []
+        # The outbox holds the replay (bounded by replay_window) plus send_queue live frames: with
+        # send_queue alone, a display that missed more events than that was dropped before its
+        # welcome on every reconnect, and never caught up.
+        client = Client(ws, token, hello, subscribed, asyncio.Queue(self.hub.send_queue + len(replay)),
+                        ratelimit.full(self.hub.rate.burst, time.monotonic()))
         self._push(client, protocol.encode(m.Welcome(
             self.seq, self.state.hall, token.role, token.name, token.counters, len(replay), self.clock())))
         for frame in replay:
