@@ -128,13 +128,20 @@ class HubProcess:
             if found:
                 self.url = found.group(1)
                 # keep draining, or a full pipe would block the hub's logging
-                threading.Thread(target=self._drain, daemon=True).start()
+                self._drainer = threading.Thread(target=self._drain, daemon=True)
+                self._drainer.start()
                 return self
         raise RuntimeError("hub did not start:\n" + "".join(self.output))
 
     def _drain(self) -> None:
         for line in self.proc.stdout:
             self.output.append(line)
+
+    def wait(self, seconds: float = 10) -> int:
+        """Exit status, once the process ended and all its output was read."""
+        code = self.proc.wait(timeout(seconds))
+        self._drainer.join(timeout(seconds))
+        return code
 
     @property
     def port(self) -> int:

@@ -133,3 +133,13 @@ async def test_sigkill_mid_day_keeps_the_queue(tmp_path):
             assert back.event.ticket == called[-1]
     finally:
         hub.stop()
+
+
+def test_sigterm_stops_the_hub_cleanly(tmp_path):
+    import signal
+
+    hub = HubProcess(write_config(tmp_path)).start()
+    hub.proc.send_signal(signal.SIGTERM)
+    assert hub.wait() == 0
+    assert any("signage hub: stopped" in line for line in hub.output)
+    assert not any("Traceback" in line for line in hub.output)
