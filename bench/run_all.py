@@ -42,9 +42,11 @@ def run(name: str, quick: bool) -> bool:
     started = time.monotonic()
     done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     output = done.stdout.strip()
-    if not output.lstrip().startswith("##"):  # the colleagues' scripts print their own format: keep it verbatim
+    if "- command:" not in output:  # the colleagues' scripts print their own format: keep it, add date + command
+        tables = any(line.startswith("|") for line in output.splitlines())
+        body = output if tables else "\n".join(["```", output, "```"])
         output = "\n".join([f"## {script}", "", f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-                            f"- command: `{command}`", "", "```", output, "```"])
+                            f"- command: `{command}`", "", body])
     if done.returncode != 0:
         output += f"\n\n**{script} failed with exit status {done.returncode}** (see stderr above).\n"
     OUT.mkdir(exist_ok=True)
