@@ -20,6 +20,7 @@ from signage.core.layout import (Fill, Fitted, Image, Rect, Region, Text, Ticker
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 TEXT_CACHE_SIZE = 1024  # fitted-text entries
+FONT_CACHE_SIZE = 48  # open Font objects (size, weight); a board frame uses fewer than half of that
 CACHE_SCREENS = 3  # rendered text kept: 3 screens' worth of pixels (a frame's texts cover less than one)
 
 
@@ -32,7 +33,9 @@ class FontBook:
             if directory and (directory / REGULAR).is_file() and (directory / BOLD).is_file():
                 self.paths = {False: str(directory / REGULAR), True: str(directory / BOLD)}
                 break
-        self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
+        # Each Font keeps its TTF file open, and fitting text tries many pixel sizes: keep the
+        # most recently used ones only, or every size ever tried stays open (an fd and a face each).
+        self._fonts: collections.OrderedDict[tuple[int, bool], pygame.font.Font] = collections.OrderedDict()
         self._sizes: dict[tuple[int, bool, str], tuple[int, int]] = {}
 
     @property
@@ -45,6 +48,10 @@ class FontBook:
         if font is None:
             font = pygame.font.Font(self.paths[bold], px)
             self._fonts[key] = font
+            if len(self._fonts) > FONT_CACHE_SIZE:
+                self._fonts.popitem(last=False)
+        else:
+            self._fonts.move_to_end(key)
         return font
 
     def measure(self, px: int, bold: bool, text: str) -> tuple[int, int]:
