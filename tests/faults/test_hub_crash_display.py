@@ -51,7 +51,7 @@ async def test_sigkill_mid_stream_with_a_display_connected(tmp_path, hall):
             await stream
         before_crash = stored_commands(hall.journal)
         assert all(before_crash[cid] == seq for cid, seq in acked.items()), "an acked call was lost"
-        committed = max(before_crash.values())
+        committed, acked_before_crash = max(before_crash.values()), len(acked)
 
         hub = HubProcess(hall.config_path).start(port=hub.port)
         await eventually(lambda: link_connects(display) == 2, 30, "the display to reconnect", context=display.log)
@@ -74,7 +74,7 @@ async def test_sigkill_mid_stream_with_a_display_connected(tmp_path, hall):
         assert all(seen[seq][1] for seq in range(committed + 1, CALLS + 1))
         shown = shown_seqs(display)
         assert shown == sorted(set(shown)) and shown[-1] == CALLS  # no seq shown twice, never backwards
-        print(f"\nkilled with {committed} committed, {len(acked)} acked; "
+        print(f"\nkilled with {committed} committed, {acked_before_crash} acked; "
               f"display had {heard}, {committed - heard} replayed silently, {CALLS - committed} after restart")
     finally:
         assert display.stop() == 0, display.log()
