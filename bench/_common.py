@@ -123,7 +123,8 @@ def cpu_model() -> str:
 def header(title: str) -> str:
     """Markdown lines every benchmark prints first: machine, date, exact command."""
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    command = " ".join(shlex.quote(a) for a in [os.path.relpath(PYTHON, ROOT), *sys.argv])
+    command = " ".join(shlex.quote(a) for a in [os.path.relpath(PYTHON, ROOT), os.path.relpath(sys.argv[0], ROOT),
+                                                   *sys.argv[1:]])
     return "\n".join([
         f"## {title}",
         "",
