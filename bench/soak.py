@@ -95,6 +95,11 @@ def sample(hub: Server, display: Display) -> dict:
             "display_rss_mb": rss_mb(display.proc.pid), "display_fds": open_fds(display.proc.pid)}
 
 
+def ticket_for(n: int) -> str:
+    """The n-th call's ticket: the counter's letter, numbers wrapping at the protocol's 5 digits."""
+    return f"{chr(64 + (n - 1) % COUNTERS + 1)}-{(n - 1) % 99_999 + 1:05d}"
+
+
 class Operators:
     """One session per counter, each with its own token; calls are numbered globally from 1."""
 
@@ -115,7 +120,7 @@ class Operators:
         async def counter_calls(counter: int, session: Session) -> None:
             for n in range(first, last + 1):
                 if (n - 1) % COUNTERS + 1 == counter:
-                    await session.request(m.Call(f"soak-{n}", counter, f"{chr(64 + counter)}-{n:05d}"))
+                    await session.request(m.Call(f"soak-{n}", counter, ticket_for(n)))
         await asyncio.gather(*(counter_calls(c, s) for c, s in self.sessions.items()))
 
 
