@@ -18,7 +18,6 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
-from _common import ROOT  # noqa: F401  (bench/ is on sys.path when a benchmark runs)
 
 
 def tokens(config_path) -> dict[str, str]:

@@ -34,7 +34,7 @@ from pathlib import Path
 os.environ.update({"SDL_AUDIODRIVER": "dummy", "SDL_VIDEODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"})
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Server, header, percentile, ratio, start_xvfb, stop, table, write_hub_config  # noqa: E402
+from _common import Server, header, percentile, ratio, start_xvfb, stop, table, write_hub_config  # noqa: E402
 from _fleet import Operator, tokens  # noqa: E402
 from bench_display import DisplayRun  # noqa: E402
 
