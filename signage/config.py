@@ -513,7 +513,7 @@ class _Validator:
         rate = self.get(raw, "rate", p, _int_range(60, 400), "words per minute, 60-400", default=140)
         volume = self.get(raw, "volume", p, _unit, "a number from 0 to 1", default=1.0)
         repeat = self.get(raw, "repeat", p, _int_range(1, 5), "an integer 1-5", default=2)
-        max_age = self.get(raw, "max_age_seconds", p, _pos_number, "a positive number of seconds", default=60)
+        max_age = self.get(raw, "max_age_seconds", p, _pos_number, "a positive number of seconds", default=120)
         queue_size = self.get(raw, "queue_size", p, _pos_int, "a positive integer", default=64)
         burst = self.get(raw, "burst_threshold", p, _pos_int, "a positive integer", default=3)
         chime = self.get(raw, "chime", p, _text, "a WAV file path", default="assets/chime.wav")
