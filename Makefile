@@ -8,9 +8,9 @@ PY        := $(VENV)/bin/python
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # espeak-ng: offline Indonesian voice; xvfb/xauth: real windows in benchmarks;
 # chromium: web panel tests and the kiosk comparison; tesseract: reads rendered frames back;
-# fonts-dejavu-core: board font; python3-venv: the virtualenv itself.
+# fonts-dejavu-core: board font; python3-venv: the virtualenv itself; shellcheck: checks deploy/install.sh.
 APT_PACKAGES := python3-venv espeak-ng libespeak-ng1 xvfb xauth fonts-dejavu-core chromium \
-                tesseract-ocr sox imagemagick procps
+                tesseract-ocr sox imagemagick procps shellcheck
 
 .PHONY: demo test bench system venv clean
 
