@@ -46,6 +46,7 @@ from signage.config import load_config  # noqa: E402
 from signage.core import messages as m  # noqa: E402
 from signage.hub.server import Hub  # noqa: E402
 from signage.operator.client import Session, new_id  # noqa: E402
+from _common import start_xvfb  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -71,20 +72,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def start_xvfb(size: str) -> tuple[subprocess.Popen, str]:
-    for number in range(90, 140):
-        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(50):
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                return proc, f":{number}"
-            time.sleep(0.1)
-        proc.kill()
-    raise RuntimeError("could not start Xvfb")
 
 
 class DisplayRun:
