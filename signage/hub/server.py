@@ -93,7 +93,7 @@ class Hub:
         self.journal = Journal(self.hub.journal, self.hub.sync)
         self.state = HubState()
         self.seq = 0
-        self.replay: collections.deque[tuple[m.Event, str]] = collections.deque(maxlen=self.hub.replay_window)
+        self.replay: collections.deque[m.Event] = collections.deque(maxlen=self.hub.replay_window)
         self.clients: set[Client] = set()
         self.stats = Stats()
         self._inbox: asyncio.Queue | None = None
@@ -130,8 +130,7 @@ class Hub:
         state = rebuild(self.journal.events_of_day(today), self.hub.history).for_day(today)
         self.state = HubState(replace(state.hall, seq=self.seq), state.queue)
         first = max(0, self.seq - self.hub.replay_window)
-        for event in self.journal.events_after(first, self.hub.replay_window):
-            self.replay.append((event, protocol.encode(event)))
+        self.replay.extend(self.journal.events_after(first, self.hub.replay_window))
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -264,10 +263,10 @@ class Hub:
     def _replay_after(self, since: int | None) -> list[str]:
         if since is None or since > self.seq or not self.replay:
             return []
-        first = self.replay[0][0].seq
+        first = self.replay[0].seq
         if since < first - 1:
             return []  # older than the window: the snapshot alone
-        return [protocol.encode(replace(e, replay=True)) for e, _ in self.replay if e.seq > since]
+        return [protocol.encode(replace(e, replay=True)) for e in self.replay if e.seq > since]
 
     async def _receive(self, client: Client, frame: str | bytes) -> None:
         client.bucket, allowed = ratelimit.take(
@@ -398,7 +397,7 @@ class Hub:
 
     def _broadcast(self, event: m.Event) -> None:
         frame = protocol.encode(event)
-        self.replay.append((event, frame))
+        self.replay.append(event)
         for client in list(self.clients):
             if client.subscribed:
                 self._push(client, frame)
