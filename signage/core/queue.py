@@ -62,12 +62,6 @@ class QueueState:
     def waiting_count(self, service: str) -> int:
         return sum(1 for w in self.waiting if w.service == service)
 
-    def waiting_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for w in self.waiting:
-            counts[w.service] = counts.get(w.service, 0) + 1
-        return counts
-
     def find_waiting(self, ticket: str) -> Waiting | None:
         return next((w for w in self.waiting if w.ticket == ticket), None)
 

@@ -97,12 +97,6 @@ class Journal:
             self._db = None
         self._release_lock()
 
-    def __enter__(self) -> "Journal":
-        return self.open()
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def _take_lock(self) -> None:
         lock_path = f"{self.path}.lock"
         try:
