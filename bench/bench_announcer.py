@@ -19,7 +19,6 @@ import argparse
 import dataclasses
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -109,7 +108,6 @@ def main() -> None:
 
     # ---- 1 and 2: one announcer, calls one at a time
     chime_calls: list[float] = []
-    speech_ready: dict[str, float] = {}
     announcer = Announcer(quick, counters, "id",
                           observer=lambda part, a: chime_calls.append(time.monotonic()) if part == "chime" else None)
     announcer.start()

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from signage.announcer.chime import chime_wav_bytes
-from signage.announcer.phrases import build_phrase, default_counter_name
+from signage.announcer.phrases import build_phrase
 from signage.announcer.speech import Speech
 from signage.config import LOCALES, Config, load_config
 from signage.core.announcements import (

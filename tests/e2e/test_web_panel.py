@@ -16,17 +16,14 @@ import json
 import os
 import threading
 import urllib.request
-from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from signage.config import Config
-from signage.core import messages as m, protocol
+from signage.core import messages as m
 from signage.hub import server
 from signage.operator.client import Session, new_id, send
-from signage.web.public import public_config
 from support import ROOT, timeout
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -9,14 +9,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pygame
 import pytest
 
-from signage.config import Agency, load_config
+from signage.config import load_config
 from signage.core import hall, messages as m, protocol
-from signage.core.layout import PALETTE, LinkStatus, Rect, Text, build_view
+from signage.core.layout import PALETTE, LinkStatus, Rect, build_view
 from signage.display.logo import draw_logo
 from signage.display.renderer import FontBook, Renderer, still_ticker_elapsed
 from support import ROOT

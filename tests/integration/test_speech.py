@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import wave
 from array import array
-from pathlib import Path
 
 import pytest
 
