@@ -284,6 +284,16 @@ class _Validator:
             self.fail(where, f"expected {expected}, got {value!r}")
         return result
 
+    def entries(self, raw: dict, key: str, prefix: str, allowed: set[str], required: bool = True):
+        """Yield (key path prefix, mapping) for each well-formed entry of a list section."""
+        for i, item in enumerate(self.items(raw, key, prefix, required)):
+            where = f"{prefix}{key}[{i}]"
+            if not isinstance(item, dict):
+                self.fail(where, f"expected a mapping, got {item!r}")
+                continue
+            self.unknown_keys(item, allowed, f"{where}.")
+            yield f"{where}.", item
+
     def unknown_keys(self, raw: dict, allowed: set[str], prefix: str) -> None:
         for key in raw:
             if key not in allowed:
@@ -382,12 +392,7 @@ class _Validator:
 
     def agencies(self, raw: dict) -> tuple[Agency, ...]:
         out, seen = [], set()
-        for i, item in enumerate(self.items(raw, "agencies", "")):
-            p = f"agencies[{i}]."
-            if not isinstance(item, dict):
-                self.fail(f"agencies[{i}]", f"expected a mapping, got {item!r}")
-                continue
-            self.unknown_keys(item, {"code", "name", "short_name"}, p)
+        for p, item in self.entries(raw, "agencies", "", {"code", "name", "short_name"}):
             code = self.get(item, "code", p, _code, "a code of letters, digits, - or _")
             name = self.get(item, "name", p, _text, "a non-empty string")
             short = self.get(item, "short_name", p, _text, "a non-empty string", default=name)
@@ -400,12 +405,7 @@ class _Validator:
 
     def counters(self, raw: dict, agency_codes: set[str]) -> tuple[Counter, ...]:
         out, seen = [], set()
-        for i, item in enumerate(self.items(raw, "counters", "")):
-            p = f"counters[{i}]."
-            if not isinstance(item, dict):
-                self.fail(f"counters[{i}]", f"expected a mapping, got {item!r}")
-                continue
-            self.unknown_keys(item, {"number", "name", "agency"}, p)
+        for p, item in self.entries(raw, "counters", "", {"number", "name", "agency"}):
             number = self.get(item, "number", p, _pos_int, "a positive integer")
             name = self.get(item, "name", p, _text, "a non-empty string",
                             default=f"Loket {number}" if number else None)
@@ -424,12 +424,8 @@ class _Validator:
 
     def services(self, raw: dict, agency_codes: set[str], numbers: set[int]) -> tuple[Service, ...]:
         out, seen = [], set()
-        for i, item in enumerate(self.items(raw, "services", "", required=False)):
-            p = f"services[{i}]."
-            if not isinstance(item, dict):
-                self.fail(f"services[{i}]", f"expected a mapping, got {item!r}")
-                continue
-            self.unknown_keys(item, {"code", "name", "agency", "prefix", "counters"}, p)
+        allowed = {"code", "name", "agency", "prefix", "counters"}
+        for p, item in self.entries(raw, "services", "", allowed, required=False):
             code = self.get(item, "code", p, _code, "a code of letters, digits, - or _")
             name = self.get(item, "name", p, _text, "a non-empty string")
             agency = self.get(item, "agency", p, _text, "an agency code")
@@ -468,12 +464,7 @@ class _Validator:
                                 "show_waiting", "ticker", "logo", "font_dir", "ticker_speed",
                                 "framebuffer_acceleration"}, p)
         zones = []
-        for i, item in enumerate(self.items(raw, "zones", p, required=False)):
-            zp = f"{p}zones[{i}]."
-            if not isinstance(item, dict):
-                self.fail(f"{p}zones[{i}]", f"expected a mapping, got {item!r}")
-                continue
-            self.unknown_keys(item, {"name", "title", "counters"}, zp)
+        for zp, item in self.entries(raw, "zones", p, {"name", "title", "counters"}, required=False):
             name = self.get(item, "name", zp, _code, "a name of letters, digits, - or _")
             title = self.get(item, "title", zp, _text, "a non-empty string", default=name)
             counters = self.get(item, "counters", zp, _int_list, "a non-empty list of counter numbers")
@@ -547,12 +538,7 @@ class _Validator:
 
     def tokens(self, raw: dict, numbers: set[int]) -> tuple[Token, ...]:
         out, names, secrets = [], set(), set()
-        for i, item in enumerate(self.items(raw, "tokens", "")):
-            p = f"tokens[{i}]."
-            if not isinstance(item, dict):
-                self.fail(f"tokens[{i}]", f"expected a mapping, got {item!r}")
-                continue
-            self.unknown_keys(item, {"name", "role", "token", "counters"}, p)
+        for p, item in self.entries(raw, "tokens", "", {"name", "role", "token", "counters"}):
             name = self.get(item, "name", p, _code, "a name of letters, digits, - or _")
             role = self.get(item, "role", p, _choice(ROLES), f"one of {', '.join(ROLES)}")
             secret = self.get(item, "token", p, _secret, "a secret of at least 8 characters")

@@ -78,13 +78,18 @@ async def test_idempotent_across_connections_and_restart(config, tokens):
     assert len(rows(config)) == 1
 
 
+async def call_counters(hub, tokens, n: int) -> None:
+    """The supervisor calls A-00i to counter i for i = 1..n, each acked."""
+    async with raw_client(hub.url, tokens["supervisor"]) as op:
+        await op.recv()
+        for i in range(1, n + 1):
+            await op.send({"type": "call", "id": f"c{i}", "counter": i, "ticket": f"A-{i:03d}"})
+            await op.recv_type("ack")
+
+
 async def test_replay_after_since(config, tokens):
     async with running_hub(config) as hub:
-        async with raw_client(hub.url, tokens["supervisor"]) as op:
-            await op.recv()
-            for i in range(1, 6):
-                await op.send({"type": "call", "id": f"c{i}", "counter": i, "ticket": f"A-{i:03d}"})
-                await op.recv_type("ack")
+        await call_counters(hub, tokens, 5)
         async with raw_client(hub.url, tokens["tv-semua"], "display", since=2) as tv:
             welcome = await tv.recv()
             assert (welcome["seq"], welcome["replaying"]) == (5, 3)
@@ -101,11 +106,7 @@ async def test_replay_after_since(config, tokens):
 async def test_since_older_than_the_window_gets_the_snapshot_only(tmp_path, tokens):
     config = hall_config(tmp_path, replay_window=3)
     async with running_hub(config) as hub:
-        async with raw_client(hub.url, tokens["supervisor"]) as op:
-            await op.recv()
-            for i in range(1, 9):
-                await op.send({"type": "call", "id": f"c{i}", "counter": i, "ticket": f"A-{i:03d}"})
-                await op.recv_type("ack")
+        await call_counters(hub, tokens, 8)
         async with raw_client(hub.url, tokens["tv-semua"], "display", since=1) as tv:
             welcome = await tv.recv()
             assert (welcome["seq"], welcome["replaying"]) == (8, 0)
