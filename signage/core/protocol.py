@@ -12,18 +12,21 @@ third-party integrator can fix their client from the error alone:
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from signage.core import messages as m
+from signage.core import messages as m, text
 from signage.errors import ProtocolError
 
 TICKET = re.compile(r"^(?:[A-Z]{1,3}-?)?\d{1,5}$")
 MAX_ID = 64
 MAX_TICKER = 500
 MAX_CLIENT = 64
+MAX_DEPTH = 8  # objects/arrays nested deeper than this are refused (our frames need 3)
+MAX_INT_DIGITS = 15  # beyond ±10^15 no field of ours makes sense, and JS loses precision at 2^53
 
 _COMMANDS: dict[str, type] = {
     "call": m.Call,
@@ -59,31 +62,106 @@ def type_name(message: Any) -> str:
 
 
 def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello | m.Command:
-    """Parse one frame sent by a client. Raises ProtocolError with a code."""
-    size = len(frame.encode("utf-8")) if isinstance(frame, str) else len(frame)
+    """Parse one frame sent by a client. Raises ProtocolError with a code.
+
+    Hostile until checked: besides the shape of each message, a frame is refused
+    if it has a BOM, duplicate keys, NaN/Infinity, nesting deeper than MAX_DEPTH,
+    an integer of more than MAX_INT_DIGITS digits, or any string (key or value,
+    extensions included) that breaks the text rule (signage.core.text).
+    """
+    size = len(frame.encode("utf-8", "surrogatepass")) if isinstance(frame, str) else len(frame)
     if size > max_bytes:
         raise ProtocolError("too_large", f"frame is {size} bytes, the limit is {max_bytes}")
     if isinstance(frame, bytes):
         raise ProtocolError("bad_message", "binary frames are not accepted; send JSON as a text frame")
-    try:
-        obj = json.loads(frame)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError("bad_message", f"not valid JSON: {exc}") from None
+    obj = loads_strict(frame)
     if not isinstance(obj, dict):
-        raise ProtocolError("bad_message", f"expected a JSON object, got {type(obj).__name__}")
+        raise ProtocolError("bad_message", f"expected a JSON object, got {_json_kind(obj)}")
     raw_id = obj.get("id")
-    msg_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID else None
-    kind = obj.get("type")
+    msg_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID and text.problem(raw_id) is None else None
     try:
+        check_tree(obj)
+        kind = obj.get("type")
         if kind == "hello":
             return _hello(obj)
         cls = _COMMANDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             known = ", ".join(("hello",) + COMMAND_TYPES)
-            raise ProtocolError("bad_message", f"type: unknown message type {kind!r} (expected one of {known})")
+            raise ProtocolError("bad_message", f"type: unknown message type {_show(kind)} (expected one of {known})")
         return _command(cls, obj)
     except ProtocolError as exc:
         raise ProtocolError(exc.code, exc.message, id=msg_id) from None
+
+
+def loads_strict(frame: str) -> Any:
+    """json.loads that refuses what a lenient parser lets through. Raises ProtocolError."""
+    if frame.startswith("\ufeff"):
+        raise ProtocolError("bad_message", "frame starts with a byte order mark (U+FEFF); send plain JSON")
+    try:
+        return json.loads(frame, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                          parse_int=_bounded_int, parse_float=_finite_float)
+    except ProtocolError:
+        raise
+    except RecursionError:
+        raise ProtocolError("bad_message", f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise ProtocolError("bad_message", f"not valid JSON: {text.for_log(str(exc))}") from None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ProtocolError("bad_message", f"{text.for_log(key, 60)}: duplicate key")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ProtocolError("bad_message", f"{name} is not a number JSON allows")
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ProtocolError("bad_message", f"integer with {len(digits.lstrip('-'))} digits is out of range "
+                                           f"(at most {MAX_INT_DIGITS})")
+    return int(digits)
+
+
+def _finite_float(digits: str) -> float:
+    value = float(digits)
+    if not math.isfinite(value):
+        raise ProtocolError("bad_message", f"number {digits[:40]} is out of range")
+    return value
+
+
+def check_tree(obj: Any) -> None:
+    """Depth and the text rule over every key and string of a decoded frame.
+
+    Errors name the path, e.g. `x-meta.notes[2]: holds a lone surrogate U+D800 at index 0`.
+    """
+    stack: list[tuple[Any, str, int]] = [(obj, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth > MAX_DEPTH:
+                raise ProtocolError("bad_message", f"{path or 'frame'}: nested deeper than {MAX_DEPTH} levels")
+            for key, value in node.items():
+                where = f"{path}.{key}" if path else key
+                if (why := text.problem(key)) is not None:
+                    raise ProtocolError("bad_message", f"{text.for_log(where, 60)}: field name {why}")
+                stack.append((value, where, depth + 1))
+        elif isinstance(node, list):
+            if depth > MAX_DEPTH:
+                raise ProtocolError("bad_message", f"{path or 'frame'}: nested deeper than {MAX_DEPTH} levels")
+            stack.extend((value, f"{path}[{i}]", depth + 1) for i, value in enumerate(node))
+        elif isinstance(node, str) and (why := text.problem(node)) is not None:
+            raise ProtocolError("bad_message", f"{text.for_log(path, 60)}: {why}")
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
+            float: "number", type(None): "null"}[type(value)]
 
 
 def _hello(obj: dict) -> m.Hello:
@@ -184,8 +262,9 @@ _REQUIRED = object()
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A value for an error message: escaped, short, always encodable."""
+    shown = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    return text.for_log(shown, 60)
 
 
 def normalize_ticket(ticket: str) -> str:
@@ -199,7 +278,13 @@ def normalize_ticket(ticket: str) -> str:
 
 
 def encode(message: Any) -> str:
-    """Serialise any message dataclass to one JSON text frame."""
+    """Serialise any message dataclass to one JSON text frame.
+
+    An error frame is written with ASCII escapes: it may quote a client's bad
+    input, and it must be sendable whatever that input held.
+    """
+    if isinstance(message, m.Error):
+        return json.dumps(to_wire(message), ensure_ascii=True, separators=(",", ":"))
     return _dumps(to_wire(message))
 
 
