@@ -16,7 +16,8 @@ import sys
 from typing import Callable
 
 from signage.config import Config, load_config
-from signage.errors import AccessDenied, ConfigError, HubRefused, HubUnreachable, JournalError, SignageError
+from signage.errors import (AccessDenied, ConfigError, HubFailed, HubRefused, HubUnreachable, JournalError,
+                            SignageError)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -155,7 +156,7 @@ def run_hub(args: argparse.Namespace, config: Config) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         print(f"signage hub: {hub.url} (journal {config.hub.journal}, seq {hub.seq})", flush=True)
         try:
-            await asyncio.Future()
+            await hub.serve_forever()  # raises HubFailed if the hub can no longer serve
         except asyncio.CancelledError:
             raise _Terminated() from None
         finally:
@@ -166,6 +167,9 @@ def run_hub(args: argparse.Namespace, config: Config) -> int:
         asyncio.run(serve())
     except (KeyboardInterrupt, _Terminated):
         pass
+    except HubFailed as exc:
+        print(f"signage: hub failed: {exc}; exiting so that systemd restarts it", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as exc:  # e.g. the port is taken by another hub
         host = args.host or config.hub.host
         port = args.port if args.port is not None else config.hub.port

@@ -82,6 +82,7 @@ class HubConfig:
     ping_interval: float
     ping_timeout: float
     compression: bool
+    server_names: tuple[str, ...] = ()  # Host names the hub answers to; empty: IP literals and localhost
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ class _Validator:
         p = "hub."
         self.unknown_keys(raw, {"host", "port", "journal", "sync", "max_message_bytes", "rate",
                                 "send_queue", "replay_window", "history", "allowed_origins",
-                                "ping_interval", "ping_timeout", "compression"}, p)
+                                "ping_interval", "ping_timeout", "compression", "server_names"}, p)
         host = self.get(raw, "host", p, _text, "a host name or address", default="127.0.0.1")
         port = self.get(raw, "port", p, _int_range(0, 65535), "a port number 0-65535", default=8765)
         journal = self.get(raw, "journal", p, _text, "a file path", default="var/journal.sqlite")
@@ -379,12 +380,16 @@ class _Validator:
         ping_interval = self.get(raw, "ping_interval", p, _pos_number, "a positive number of seconds", default=10)
         ping_timeout = self.get(raw, "ping_timeout", p, _pos_number, "a positive number of seconds", default=10)
         compression = self.get(raw, "compression", p, _bool, "true or false", default=False)
+        names = self.get(raw, "server_names", p, _str_list, "a list of host names such as hub.mpp.local",
+                         default=())
+        if None in (names,):
+            return None
         if None in (host, port, journal, sync, max_bytes, per_second, burst, send_queue, replay, history,
                     origins, ping_interval, ping_timeout, compression):
             return None
         return HubConfig(host, port, self.resolve(journal), sync, max_bytes, RateLimit(per_second, burst),
                          send_queue, replay, history, tuple(origins), ping_interval, ping_timeout,
-                         compression)
+                         compression, tuple(n.lower() for n in names))
 
     def resolve(self, value: str) -> Path:
         path = Path(os.path.expanduser(value))

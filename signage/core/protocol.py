@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -410,6 +410,21 @@ def decode_event(text: str) -> m.Event:
     if not isinstance(event, m.EVENT_TYPES):
         raise ProtocolError("bad_message", f"journal record is not an event: {text[:80]!r}")
     return event
+
+
+def sanitize_event(event: m.Event) -> m.Event:
+    """`event` itself if its text passes the text rule, else a copy with the bad characters replaced.
+
+    For journals written before the rule: their rows still load, draw and speak.
+    """
+    changes: dict[str, Any] = {}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, str) and text.problem(value) is not None:
+            changes[f.name] = text.sanitize(value)
+        elif f.name == "waiting" and any(text.problem(k) is not None for k in value):
+            changes[f.name] = {text.sanitize(k): v for k, v in value.items()}
+    return replace(event, **changes) if changes else event
 
 
 def encode_command(command: m.Command) -> str:
