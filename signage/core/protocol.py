@@ -87,6 +87,8 @@ def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello 
         cls = _COMMANDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             known = ", ".join(("hello",) + COMMAND_TYPES)
+            if kind is None:
+                raise ProtocolError("bad_message", f"type: missing (expected one of {known})")
             raise ProtocolError("bad_message", f"type: unknown message type {_show(kind)} (expected one of {known})")
         return _command(cls, obj)
     except ProtocolError as exc:
@@ -97,6 +99,12 @@ def loads_strict(frame: str) -> Any:
     """json.loads that refuses what a lenient parser lets through. Raises ProtocolError."""
     if frame.startswith("\ufeff"):
         raise ProtocolError("bad_message", "frame starts with a byte order mark (U+FEFF); send plain JSON")
+    # Depth is checked before parsing: json's own limit depends on how deep the caller's stack already is.
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", frame)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_DEPTH:
+            raise ProtocolError("bad_message", f"nested deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(frame, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
                           parse_int=_bounded_int, parse_float=_finite_float)
@@ -108,6 +116,10 @@ def loads_strict(frame: str) -> Any:
         raise ProtocolError("bad_message", f"not valid JSON: {text.for_log(str(exc))}") from None
 
 
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     out: dict = {}
     for key, value in pairs:
@@ -117,21 +129,28 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
+class _OutOfRange:
+    """A number the frame may not hold (NaN, Infinity, too many digits), kept until its field is known."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
 def _no_constant(name: str) -> Any:
-    raise ProtocolError("bad_message", f"{name} is not a number JSON allows")
+    return _OutOfRange(f"{name} is not a number JSON allows")
 
 
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise ProtocolError("bad_message", f"integer with {len(digits.lstrip('-'))} digits is out of range "
-                                           f"(at most {MAX_INT_DIGITS})")
+def _bounded_int(digits: str) -> int | _OutOfRange:
+    count = len(digits.lstrip("-"))
+    if count > MAX_INT_DIGITS:
+        return _OutOfRange(f"integer with {count} digits is out of range (at most {MAX_INT_DIGITS})")
     return int(digits)
 
 
-def _finite_float(digits: str) -> float:
+def _finite_float(digits: str) -> float | _OutOfRange:
     value = float(digits)
     if not math.isfinite(value):
-        raise ProtocolError("bad_message", f"number {digits[:40]} is out of range")
+        return _OutOfRange(f"number {digits[:40]} is out of range")
     return value
 
 
@@ -146,22 +165,26 @@ def check_tree(obj: Any) -> None:
         if isinstance(node, dict):
             if depth > MAX_DEPTH:
                 raise ProtocolError("bad_message", f"{path or 'frame'}: nested deeper than {MAX_DEPTH} levels")
+            children = []
             for key, value in node.items():
                 where = f"{path}.{key}" if path else key
                 if (why := text.problem(key)) is not None:
                     raise ProtocolError("bad_message", f"{text.for_log(where, 60)}: field name {why}")
-                stack.append((value, where, depth + 1))
+                children.append((value, where, depth + 1))
+            stack.extend(reversed(children))  # in document order: the first bad field is the one named
         elif isinstance(node, list):
             if depth > MAX_DEPTH:
                 raise ProtocolError("bad_message", f"{path or 'frame'}: nested deeper than {MAX_DEPTH} levels")
-            stack.extend((value, f"{path}[{i}]", depth + 1) for i, value in enumerate(node))
+            stack.extend(reversed([(value, f"{path}[{i}]", depth + 1) for i, value in enumerate(node)]))
         elif isinstance(node, str) and (why := text.problem(node)) is not None:
             raise ProtocolError("bad_message", f"{text.for_log(path, 60)}: {why}")
+        elif isinstance(node, _OutOfRange):
+            raise ProtocolError("bad_message", f"{text.for_log(path, 60) or 'frame'}: {node.why}")
 
 
 def _json_kind(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
-            float: "number", type(None): "null"}[type(value)]
+            float: "number", type(None): "null"}.get(type(value), "number out of range")
 
 
 def _hello(obj: dict) -> m.Hello:
