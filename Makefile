@@ -8,9 +8,10 @@ PY        := $(VENV)/bin/python
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # espeak-ng: offline Indonesian voice; xvfb/xauth: real windows in benchmarks;
 # chromium: web panel tests and the kiosk comparison; tesseract: reads rendered frames back;
-# fonts-dejavu-core: board font; python3-venv: the virtualenv itself; shellcheck: checks deploy/install.sh.
+# fonts-dejavu-core: board font; python3-venv: the virtualenv itself; shellcheck: checks deploy/install.sh;
+# nodejs: runs hub.js against the session vectors.
 APT_PACKAGES := python3-venv espeak-ng libespeak-ng1 xvfb xauth fonts-dejavu-core chromium \
-                tesseract-ocr sox imagemagick procps shellcheck
+                tesseract-ocr sox imagemagick procps shellcheck nodejs
 
 .PHONY: demo test bench system venv clean
 
