@@ -45,6 +45,7 @@ class Record:
     actor: str
     command_id: str
     command: str
+    body: str = ""  # the event's frame, encoded once for the journal and every client; "" = encode here
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class Journal:
         """Store records in one transaction. Returns only when committed."""
         rows = [
             (r.event.seq, service_day(r.event.at), r.event.at.isoformat(), protocol.type_name(r.event),
-             r.actor, r.command_id, r.command, protocol.encode_event(r.event))
+             r.actor, r.command_id, r.command, r.body or protocol.encode_event(r.event))
             for r in records
         ]
         db = self.db

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -103,8 +104,8 @@ class Hub:
         self.journal = Journal(self.hub.journal, self.hub.sync)
         self.state = HubState()
         self.seq = 0
-        # Each event with its frame, UTF-8 encoded once; replayed frames are encoded on first use.
-        self.replay: collections.deque[tuple[m.Event, bytes]] = collections.deque(maxlen=self.hub.replay_window)
+        # Events for `since` replay, each with its replay frame once a reconnecting client needed it.
+        self.replay: collections.deque[list] = collections.deque(maxlen=self.hub.replay_window)
         self.clients: set[Client] = set()
         self.stats = Stats()
         self.failure: str | None = None
@@ -152,7 +153,7 @@ class Hub:
         state = rebuild(self.journal.events_of_day(today), self.hub.history).for_day(today)
         self.state = HubState(replace(state.hall, seq=self.seq), state.queue)
         first = max(0, self.seq - self.hub.replay_window)
-        self.replay.extend((e, _wire(protocol.encode(e))) for e in self.journal.events_after(first, self.hub.replay_window))
+        self.replay.extend([e, None] for e in self.journal.events_after(first, self.hub.replay_window))
 
     async def serve_forever(self) -> None:
         """Serve until cancelled; raises HubFailed if a vital task stopped."""
@@ -349,7 +350,12 @@ class Hub:
         first = self.replay[0][0].seq
         if since < first - 1:
             return []  # older than the window: the snapshot alone
-        return [_wire(protocol.encode(replace(e, replay=True))) for e, _ in self.replay if e.seq > since]
+        frames = []
+        for entry in itertools.islice(self.replay, max(0, since - first + 1), None):
+            if entry[1] is None:  # encoded once, shared by every display that reconnects after it
+                entry[1] = _wire(protocol.encode(replace(entry[0], replay=True)))
+            frames.append(entry[1])
+        return frames
 
     async def _receive(self, client: Client, frame: str | bytes) -> None:
         for output in client.session.receive(frame, time.monotonic()):
@@ -462,7 +468,7 @@ class Hub:
                 continue
             seq += 1
             state = state.apply(event, self.hub.history)
-            record = Record(event, client.token.name, cmd.id, command_text)
+            record = Record(event, client.token.name, cmd.id, command_text, protocol.encode(event))
             seen[key] = record
             records.append(record)
             replies.append((client, _Pending(record)))
@@ -488,11 +494,11 @@ class Hub:
             self._reply(client, reply)
         if stored:
             for record in records:
-                self._broadcast(record.event)
+                self._broadcast(record.event, record.body)
 
-    def _broadcast(self, event: m.Event) -> None:
-        frame = _wire(protocol.encode(event))  # encoded once for every client
-        self.replay.append((event, frame))
+    def _broadcast(self, event: m.Event, body: str) -> None:
+        frame = _wire(body)  # the journal's text, UTF-8 encoded once for every client
+        self.replay.append([event, None])
         for client in list(self.clients):
             if client.subscribed:
                 self._push(client, frame)
