@@ -1,6 +1,8 @@
 """config.yaml → frozen dataclasses, validated as a whole.
 
 Loaded once by the entry point and passed down; nothing else reads the file.
+The dataclasses (the schema) and the defaults live in the pure core,
+`signage.core.config`; they are re-exported here for the shells.
 Every problem names the file, the key path and the bad value, e.g.
 ``config.yaml: counters[4].number: expected a positive integer, got 'lima'``.
 All problems are collected, so a technician fixes a file in one pass.
@@ -10,194 +12,24 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import timezone, timedelta, tzinfo
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from signage.core import tickets
+from signage.core.config import (DEFAULTS, LOCALES, MIN_SECRET_LENGTH, ROLES, Agency, AnnouncerConfig, Config,
+                                 Counter, DisplayConfig, HallConfig, HubConfig, QueueConfig, RateLimit, Service,
+                                 Token, Zone, fallback_counter_name)
 from signage.errors import ConfigError
 
+__all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AnnouncerConfig", "Config", "Counter", "DisplayConfig",
+           "HallConfig", "HubConfig", "QueueConfig", "RateLimit", "Service", "Token", "Zone", "load_config",
+           "parse_config"]
+
 DEFAULT_CONFIG = "config.yaml"
-ROLES = ("operator", "display", "kiosk")
-LOCALES = ("id", "en")
-TICKET_PREFIX = re.compile(r"^[A-Z]{1,3}$")
-
-
-# ---------------------------------------------------------------- dataclasses
-
-
-@dataclass(frozen=True)
-class Agency:
-    code: str
-    name: str
-    short_name: str
-
-
-@dataclass(frozen=True)
-class Counter:
-    number: int
-    name: str
-    agency: str  # Agency.code
-
-
-@dataclass(frozen=True)
-class Service:
-    code: str
-    name: str
-    agency: str  # Agency.code
-    prefix: str  # ticket series; services sharing a prefix share its numbers
-    counters: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Token:
-    name: str
-    role: str  # operator | display | kiosk
-    secret: str = field(repr=False)
-    counters: tuple[int, ...] | None = None  # operators: None means every counter
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    per_second: float
-    burst: int
-
-
-@dataclass(frozen=True)
-class HubConfig:
-    host: str
-    port: int
-    journal: Path
-    sync: str  # "full" (power-loss safe) or "normal" (crash safe)
-    max_message_bytes: int
-    rate: RateLimit
-    send_queue: int  # frames buffered per client before it is dropped
-    replay_window: int  # events kept in memory for `since` replay
-    history: int  # calls kept in the snapshot
-    allowed_origins: tuple[str, ...]
-    ping_interval: float
-    ping_timeout: float
-    compression: bool
-
-
-@dataclass(frozen=True)
-class Zone:
-    name: str
-    title: str
-    counters: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class DisplayConfig:
-    zones: tuple[Zone, ...]
-    history: int
-    highlight_seconds: float  # hero flash and "recently called" cell highlight
-    offline_after_seconds: float
-    show_waiting: bool
-    ticker: tuple[str, ...]
-    logo: Path | None
-    font_dir: Path | None
-    ticker_speed: float  # pixels per second at 1080p; scaled with screen height
-    framebuffer_acceleration: bool
-
-
-@dataclass(frozen=True)
-class AnnouncerConfig:
-    enabled: bool
-    voice: str  # espeak-ng voice name, e.g. "id"
-    rate: int  # words per minute
-    volume: float  # 0..1
-    repeat: int  # times each full announcement is spoken
-    max_age_seconds: float  # older calls are shown but not spoken
-    queue_size: int
-    burst_threshold: int  # backlog at which the short form is used
-    chime: Path
-    cache_entries: int
-    templates: dict[str, str]  # locale -> template with {letter} {number} {counter}
-    short_templates: dict[str, str]
-    recall_templates: dict[str, str]
-    pronunciations: dict[str, str]
-    voice_pack: Path | None
-
-
-@dataclass(frozen=True)
-class QueueConfig:
-    no_show_window_minutes: float
-    transfer: str  # "keep_place" or "back"
-    priority: bool  # kiosks may issue priority tickets that go first
-
-
-@dataclass(frozen=True)
-class HallConfig:
-    name: str
-    short_name: str
-    timezone: tzinfo = field(compare=False)
-    timezone_name: str
-    timezone_label: str  # "WIB"
-    locale: str
-    opening_hours: str
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    hall: HallConfig
-    hub: HubConfig
-    agencies: tuple[Agency, ...]
-    counters: tuple[Counter, ...]
-    services: tuple[Service, ...]
-    queue: QueueConfig
-    display: DisplayConfig
-    announcer: AnnouncerConfig
-    tokens: tuple[Token, ...]
-
-    # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
-    @cached_property
-    def _by_number(self) -> dict[int, Counter]:
-        return {c.number: c for c in self.counters}
-
-    @cached_property
-    def _by_agency(self) -> dict[str, Agency]:
-        return {a.code: a for a in self.agencies}
-
-    @cached_property
-    def _by_service(self) -> dict[str, Service]:
-        return {s.code: s for s in self.services}
-
-    @cached_property
-    def _by_secret(self) -> dict[str, Token]:
-        return {t.secret: t for t in self.tokens}
-
-    def counter(self, number: int) -> Counter | None:
-        return self._by_number.get(number)
-
-    def agency(self, code: str) -> Agency | None:
-        return self._by_agency.get(code)
-
-    def service(self, code: str) -> Service | None:
-        return self._by_service.get(code)
-
-    def token(self, secret: str) -> Token | None:
-        return self._by_secret.get(secret)
-
-    def zone(self, name: str | None) -> Zone:
-        if name is None:
-            return self.display.zones[0]
-        for zone in self.display.zones:
-            if zone.name == name:
-                return zone
-        names = ", ".join(z.name for z in self.display.zones)
-        raise ConfigError(f"{self.path.name}: display.zones: no zone named {name!r} (have: {names})")
-
-    def services_for_counter(self, number: int) -> tuple[Service, ...]:
-        return tuple(s for s in self.services if number in s.counters)
-
-    def first_token(self, role: str) -> Token | None:
-        return next((t for t in self.tokens if t.role == role), None)
 
 
 # ---------------------------------------------------------------- loading
@@ -271,6 +103,8 @@ class _Validator:
             default: Any = _MISSING) -> Any:
         where = f"{prefix}{key}"
         value = raw.get(key, _MISSING)
+        if default is _MISSING:
+            default = DEFAULTS.get(where, _MISSING)
         if value is _MISSING or value is None:
             if default is _MISSING:
                 self.fail(where, f"missing; expected {expected}")
@@ -344,14 +178,13 @@ class _Validator:
                                 "opening_hours"}, p)
         name = self.get(raw, "name", p, _text, "a non-empty string")
         short = self.get(raw, "short_name", p, _text, "a non-empty string", default=name)
-        tz_name = self.get(raw, "timezone", p, _text, "a time zone name such as Asia/Jakarta",
-                           default="Asia/Jakarta")
+        tz_name = self.get(raw, "timezone", p, _text, "a time zone name such as Asia/Jakarta")
         tz = _timezone(tz_name) if tz_name else None
         if tz_name and tz is None:
             self.fail(f"{p}timezone", f"expected a time zone name such as Asia/Jakarta or +07:00, got {tz_name!r}")
-        label = self.get(raw, "timezone_label", p, _text, "a short label such as WIB", default="WIB")
-        locale = self.get(raw, "locale", p, _choice(LOCALES), f"one of {', '.join(LOCALES)}", default="id")
-        hours = self.get(raw, "opening_hours", p, _text, "a string", default="")
+        label = self.get(raw, "timezone_label", p, _text, "a short label such as WIB")
+        locale = self.get(raw, "locale", p, _choice(LOCALES), f"one of {', '.join(LOCALES)}")
+        hours = self.get(raw, "opening_hours", p, _text, "a string")
         if None in (name, tz, locale):
             return None
         return HallConfig(name, short, tz, tz_name, label, locale, hours)
@@ -361,24 +194,23 @@ class _Validator:
         self.unknown_keys(raw, {"host", "port", "journal", "sync", "max_message_bytes", "rate",
                                 "send_queue", "replay_window", "history", "allowed_origins",
                                 "ping_interval", "ping_timeout", "compression"}, p)
-        host = self.get(raw, "host", p, _text, "a host name or address", default="127.0.0.1")
-        port = self.get(raw, "port", p, _int_range(0, 65535), "a port number 0-65535", default=8765)
-        journal = self.get(raw, "journal", p, _text, "a file path", default="var/journal.sqlite")
-        sync = self.get(raw, "sync", p, _choice(("full", "normal")), "full or normal", default="full")
+        host = self.get(raw, "host", p, _text, "a host name or address")
+        port = self.get(raw, "port", p, _int_range(0, 65535), "a port number 0-65535")
+        journal = self.get(raw, "journal", p, _text, "a file path")
+        sync = self.get(raw, "sync", p, _choice(("full", "normal")), "full or normal")
         max_bytes = self.get(raw, "max_message_bytes", p, _int_range(256, 1 << 20),
-                             "an integer 256-1048576", default=4096)
+                             "an integer 256-1048576")
         rate_raw = self.section(raw, "rate", p, required=False)
         self.unknown_keys(rate_raw, {"per_second", "burst"}, f"{p}rate.")
-        per_second = self.get(rate_raw, "per_second", f"{p}rate.", _pos_number, "a positive number", default=20)
-        burst = self.get(rate_raw, "burst", f"{p}rate.", _pos_int, "a positive integer", default=40)
-        send_queue = self.get(raw, "send_queue", p, _pos_int, "a positive integer", default=256)
-        replay = self.get(raw, "replay_window", p, _pos_int, "a positive integer", default=5000)
-        history = self.get(raw, "history", p, _pos_int, "a positive integer", default=20)
-        origins = self.get(raw, "allowed_origins", p, _str_list, "a list of origins such as http://10.0.0.5:8765",
-                           default=())
-        ping_interval = self.get(raw, "ping_interval", p, _pos_number, "a positive number of seconds", default=10)
-        ping_timeout = self.get(raw, "ping_timeout", p, _pos_number, "a positive number of seconds", default=10)
-        compression = self.get(raw, "compression", p, _bool, "true or false", default=False)
+        per_second = self.get(rate_raw, "per_second", f"{p}rate.", _pos_number, "a positive number")
+        burst = self.get(rate_raw, "burst", f"{p}rate.", _pos_int, "a positive integer")
+        send_queue = self.get(raw, "send_queue", p, _pos_int, "a positive integer")
+        replay = self.get(raw, "replay_window", p, _pos_int, "a positive integer")
+        history = self.get(raw, "history", p, _pos_int, "a positive integer")
+        origins = self.get(raw, "allowed_origins", p, _str_list, "a list of origins such as http://10.0.0.5:8765")
+        ping_interval = self.get(raw, "ping_interval", p, _pos_number, "a positive number of seconds")
+        ping_timeout = self.get(raw, "ping_timeout", p, _pos_number, "a positive number of seconds")
+        compression = self.get(raw, "compression", p, _bool, "true or false")
         if None in (host, port, journal, sync, max_bytes, per_second, burst, send_queue, replay, history,
                     origins, ping_interval, ping_timeout, compression):
             return None
@@ -408,7 +240,7 @@ class _Validator:
         for p, item in self.entries(raw, "counters", "", {"number", "name", "agency"}):
             number = self.get(item, "number", p, _pos_int, "a positive integer")
             name = self.get(item, "name", p, _text, "a non-empty string",
-                            default=f"Loket {number}" if number else None)
+                            default=fallback_counter_name(number) if number else None)
             agency = self.get(item, "agency", p, _text, "an agency code")
             if agency is not None and agency not in agency_codes:
                 self.fail(f"{p}agency", f"unknown agency {agency!r} (not in agencies)")
@@ -449,11 +281,9 @@ class _Validator:
     def queue(self, raw: dict) -> QueueConfig | None:
         p = "queue."
         self.unknown_keys(raw, {"no_show_window_minutes", "transfer", "priority"}, p)
-        window = self.get(raw, "no_show_window_minutes", p, _nonneg_number, "a number of minutes >= 0",
-                          default=30)
-        transfer = self.get(raw, "transfer", p, _choice(("keep_place", "back")), "keep_place or back",
-                            default="keep_place")
-        priority = self.get(raw, "priority", p, _bool, "true or false", default=True)
+        window = self.get(raw, "no_show_window_minutes", p, _nonneg_number, "a number of minutes >= 0")
+        transfer = self.get(raw, "transfer", p, _choice(("keep_place", "back")), "keep_place or back")
+        priority = self.get(raw, "priority", p, _bool, "true or false")
         if None in (window, transfer, priority):
             return None
         return QueueConfig(window, transfer, priority)
@@ -477,17 +307,15 @@ class _Validator:
                 zones.append(Zone(name, title, tuple(counters)))
         if not zones and not isinstance(numbers, _Anything):
             zones.append(Zone("all", "", tuple(sorted(numbers))))
-        history = self.get(raw, "history", p, _int_range(0, 50), "an integer 0-50", default=6)
-        highlight = self.get(raw, "highlight_seconds", p, _nonneg_number, "a number of seconds >= 0", default=8)
-        offline = self.get(raw, "offline_after_seconds", p, _nonneg_number, "a number of seconds >= 0",
-                           default=3)
-        waiting = self.get(raw, "show_waiting", p, _bool, "true or false", default=True)
-        ticker = self.get(raw, "ticker", p, _str_list, "a list of strings", default=())
-        logo = self.get(raw, "logo", p, _text, "a file path", default=None)
-        font_dir = self.get(raw, "font_dir", p, _text, "a directory path", default=None)
-        speed = self.get(raw, "ticker_speed", p, _pos_number, "a positive number of pixels per second",
-                         default=120)
-        accel = self.get(raw, "framebuffer_acceleration", p, _bool, "true or false", default=False)
+        history = self.get(raw, "history", p, _int_range(0, 50), "an integer 0-50")
+        highlight = self.get(raw, "highlight_seconds", p, _nonneg_number, "a number of seconds >= 0")
+        offline = self.get(raw, "offline_after_seconds", p, _nonneg_number, "a number of seconds >= 0")
+        waiting = self.get(raw, "show_waiting", p, _bool, "true or false")
+        ticker = self.get(raw, "ticker", p, _str_list, "a list of strings")
+        logo = self.get(raw, "logo", p, _text, "a file path")
+        font_dir = self.get(raw, "font_dir", p, _text, "a directory path")
+        speed = self.get(raw, "ticker_speed", p, _pos_number, "a positive number of pixels per second")
+        accel = self.get(raw, "framebuffer_acceleration", p, _bool, "true or false")
         if None in (history, highlight, offline, waiting, ticker, speed, accel):
             return None
         return DisplayConfig(tuple(zones), history, highlight, offline, waiting, tuple(ticker),
@@ -499,21 +327,21 @@ class _Validator:
         self.unknown_keys(raw, {"enabled", "voice", "rate", "volume", "repeat", "max_age_seconds",
                                 "queue_size", "burst_threshold", "chime", "cache_entries", "templates",
                                 "short_templates", "recall_templates", "pronunciations", "voice_pack"}, p)
-        enabled = self.get(raw, "enabled", p, _bool, "true or false", default=True)
-        voice = self.get(raw, "voice", p, _text, "an espeak-ng voice name such as id", default="id")
-        rate = self.get(raw, "rate", p, _int_range(60, 400), "words per minute, 60-400", default=140)
-        volume = self.get(raw, "volume", p, _unit, "a number from 0 to 1", default=1.0)
-        repeat = self.get(raw, "repeat", p, _int_range(1, 5), "an integer 1-5", default=2)
-        max_age = self.get(raw, "max_age_seconds", p, _pos_number, "a positive number of seconds", default=120)
-        queue_size = self.get(raw, "queue_size", p, _pos_int, "a positive integer", default=64)
-        burst = self.get(raw, "burst_threshold", p, _pos_int, "a positive integer", default=3)
-        chime = self.get(raw, "chime", p, _text, "a WAV file path", default="assets/chime.wav")
-        cache = self.get(raw, "cache_entries", p, _pos_int, "a positive integer", default=256)
-        templates = self.templates(raw, "templates", p, DEFAULT_TEMPLATES)
-        short = self.templates(raw, "short_templates", p, DEFAULT_SHORT_TEMPLATES)
-        recall = self.templates(raw, "recall_templates", p, DEFAULT_RECALL_TEMPLATES)
-        pron = self.get(raw, "pronunciations", p, _str_map, "a mapping of word to spoken form", default={})
-        pack = self.get(raw, "voice_pack", p, _text, "a directory path", default=None)
+        enabled = self.get(raw, "enabled", p, _bool, "true or false")
+        voice = self.get(raw, "voice", p, _text, "an espeak-ng voice name such as id")
+        rate = self.get(raw, "rate", p, _int_range(60, 400), "words per minute, 60-400")
+        volume = self.get(raw, "volume", p, _unit, "a number from 0 to 1")
+        repeat = self.get(raw, "repeat", p, _int_range(1, 5), "an integer 1-5")
+        max_age = self.get(raw, "max_age_seconds", p, _pos_number, "a positive number of seconds")
+        queue_size = self.get(raw, "queue_size", p, _pos_int, "a positive integer")
+        burst = self.get(raw, "burst_threshold", p, _pos_int, "a positive integer")
+        chime = self.get(raw, "chime", p, _text, "a WAV file path")
+        cache = self.get(raw, "cache_entries", p, _pos_int, "a positive integer")
+        templates = self.templates(raw, "templates", p)
+        short = self.templates(raw, "short_templates", p)
+        recall = self.templates(raw, "recall_templates", p)
+        pron = self.get(raw, "pronunciations", p, _str_map, "a mapping of word to spoken form")
+        pack = self.get(raw, "voice_pack", p, _text, "a directory path")
         if None in (enabled, voice, rate, volume, repeat, max_age, queue_size, burst, chime, cache,
                     templates, short, recall, pron):
             return None
@@ -521,8 +349,9 @@ class _Validator:
                                self.resolve(chime), cache, templates, short, recall, dict(pron),
                                self.resolve(pack) if pack else None)
 
-    def templates(self, raw: dict, key: str, prefix: str, defaults: dict[str, str]) -> dict | None:
-        value = self.get(raw, key, prefix, _str_map, "a mapping of locale to template", default=defaults)
+    def templates(self, raw: dict, key: str, prefix: str) -> dict | None:
+        defaults = DEFAULTS[f"{prefix}{key}"]
+        value = self.get(raw, key, prefix, _str_map, "a mapping of locale to template")
         if value is None:
             return None
         merged = {**defaults, **value}
@@ -567,20 +396,6 @@ class _Validator:
         return tuple(out)
 
 
-DEFAULT_TEMPLATES = {
-    "id": "Nomor antrian, {letter}, {number}, silakan menuju, {counter}.",
-    "en": "Ticket number, {letter}, {number}, please proceed to, {counter}.",
-}
-DEFAULT_SHORT_TEMPLATES = {
-    "id": "{letter}, {number}, {counter}.",
-    "en": "{letter}, {number}, {counter}.",
-}
-DEFAULT_RECALL_TEMPLATES = {
-    "id": "Panggilan ulang, nomor antrian, {letter}, {number}, silakan menuju, {counter}.",
-    "en": "Calling again, ticket number, {letter}, {number}, please proceed to, {counter}.",
-}
-
-
 # ---------------------------------------------------------------- value checks
 # Each returns the cleaned value, or None when the value is invalid.
 
@@ -590,7 +405,7 @@ def _text(v: Any) -> str | None:
 
 
 def _secret(v: Any) -> str | None:
-    return v if isinstance(v, str) and len(v) >= 8 and v == v.strip() else None
+    return v if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH and v == v.strip() else None
 
 
 def _code(v: Any) -> str | None:
@@ -598,7 +413,7 @@ def _code(v: Any) -> str | None:
 
 
 def _prefix(v: Any) -> str | None:
-    return v if isinstance(v, str) and TICKET_PREFIX.fullmatch(v) else None
+    return v if isinstance(v, str) and tickets.PREFIX.fullmatch(v) else None
 
 
 def _bool(v: Any) -> bool | None:

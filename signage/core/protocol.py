@@ -12,15 +12,14 @@ third-party integrator can fix their client from the error alone:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from signage.core import messages as m
+from signage.core.tickets import PATTERN as TICKET, normalize as normalize_ticket
 from signage.errors import ProtocolError
 
-TICKET = re.compile(r"^(?:[A-Z]{1,3}-?)?\d{1,5}$")
 MAX_ID = 64
 MAX_TICKER = 500
 MAX_CLIENT = 64
@@ -186,13 +185,6 @@ _REQUIRED = object()
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def normalize_ticket(ticket: str) -> str:
-    """One spelling per ticket, as the hub issues them: 'a23', 'A023', 'A-0023' → 'A-023'."""
-    t = ticket.strip().upper()
-    match = re.fullmatch(r"([A-Z]{1,3})-?(\d+)", t)
-    return f"{match.group(1)}-{int(match.group(2)):03d}" if match else t
 
 
 # ---------------------------------------------------------------- encoding (both directions)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,18 +24,16 @@ from typing import Callable, Union
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from signage.core import messages as m, protocol
+from signage.core import messages as m, protocol, sync
+from signage.core.backoff import backoff_delay
 from signage.core.hall import Verdict
 from signage.core.layout import LinkStatus
-from signage.display import sync
 from signage.errors import ProtocolError
 
 log = logging.getLogger("signage.display.link")
 
 FINAL_CLOSE_CODES = (4400, 4401, 4403)
 FINAL_ERRORS = ("unauthorized", "forbidden")
-BACKOFF_FIRST = 0.5
-BACKOFF_MAX = 8.0
 OPEN_TIMEOUT = 5.0
 WELCOME_TIMEOUT = 10.0
 PING_INTERVAL = 5.0  # a silent network drop is noticed within ~10 s
@@ -56,12 +53,6 @@ class StatusChanged:
 
 
 Update = Union[BoardChanged, StatusChanged]
-
-
-def backoff_delay(attempt: int, rng: Callable[[], float] = random.random) -> float:
-    """Full jitter: uniform in [0.25, 1] × min(max, first × 2^attempt)."""
-    cap = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** min(attempt, 16)))
-    return cap * (0.25 + 0.75 * rng())
 
 
 class _Denied(Exception):

@@ -1,13 +1,13 @@
-"""The display's state sync (signage.display.sync), backoff and call notices: pure parts."""
+"""The display's state sync (signage.core.sync), reconnect backoff and call notices: pure parts."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from signage.core import hall, messages as m
+from signage.core import hall, messages as m, sync
+from signage.core.announcements import notice_for
+from signage.core.backoff import BACKOFF_MAX, backoff_delay
 from signage.core.hall import Verdict
-from signage.display import sync
-from signage.display.link import BACKOFF_MAX, backoff_delay
 
 WIB = timezone(timedelta(hours=7))
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=WIB)
@@ -84,8 +84,6 @@ class TestBackoff:
 
 class TestNotices:
     def test_calls_and_recalls_become_notices_replays_are_not_live(self):
-        from signage.display.app import notice_for
-
         live = notice_for(called(4, 5, "E-004"))
         assert (live.seq, live.kind, live.ticket, live.counter, live.live) == (4, "call", "E-004", 5, True)
         assert notice_for(called(4, 5, "E-004", replay=True)).live is False
