@@ -10,6 +10,7 @@ All problems are collected, so a technician fixes a file in one pass.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from datetime import timezone, timedelta, tzinfo
@@ -20,9 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from signage.core import tickets
-from signage.core.config import (DEFAULTS, LOCALES, MIN_SECRET_LENGTH, ROLES, Agency, AnnouncerConfig, Config,
-                                 Counter, DisplayConfig, HallConfig, HubConfig, QueueConfig, RateLimit, Service,
-                                 Token, Zone, fallback_counter_name)
+from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, Agency,
+                                 AnnouncerConfig, Config, Counter, DisplayConfig, HallConfig, HubConfig, QueueConfig,
+                                 RateLimit, Service, Token, Zone, fallback_counter_name)
+from signage.core.text import problem as text_problem
 from signage.errors import ConfigError
 
 __all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AnnouncerConfig", "Config", "Counter", "DisplayConfig",
@@ -46,13 +48,62 @@ def load_config(path: str | os.PathLike | None = None, *, environ: dict | None =
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = _read_yaml(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
     return parse_config(raw, path=path)
+
+
+MAX_INT_DIGITS = 18  # a longer integer is a typo (and int() refuses strings of 4300+ digits)
+MAX_COUNT = 10**9  # no count, size or duration in config comes near this
+MAX_RANGE = 10_000  # counters in one "1-10" range item
+
+
+def _read_yaml(text: str, path: Path) -> Any:
+    """yaml.safe_load, but duplicate keys and absurd integers are config errors naming their key path.
+
+    PyYAML silently keeps the last of two equal keys, so a technician's second
+    `port:` line would win unseen.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        problems = [f"{path.name}: {where or '(top level)'}: {message}" for where, message in _node_problems(node)]
+        if problems:
+            raise ConfigError(problems)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _node_problems(node: yaml.Node, where: str = "", seen: set[int] | None = None):
+    """(key path, problem) for each duplicate key and over-long integer in a composed YAML tree."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:  # an alias: checked where its anchor is
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            path = f"{where}.{key}" if where else key
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                yield path, f"duplicate key (line {line}, first at line {first_line[key]})"
+            first_line.setdefault(key, line)
+            yield from _node_problems(value_node, path, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _node_problems(item, f"{where}[{i}]", seen)
+    elif node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_INT_DIGITS:
+        yield where, f"expected a number of at most {MAX_INT_DIGITS} digits, got one of {len(node.value)}"
 
 
 def parse_config(raw: Any, *, path: Path = Path(DEFAULT_CONFIG)) -> Config:
@@ -81,11 +132,20 @@ class _Validator:
         self.path = path
         self.base = path.parent
         self.problems: list[str] = []
+        self.bad_text: list[str] = []  # key paths refused by the text rule
 
     # -- primitives
 
     def fail(self, key: str, message: str) -> None:
+        # A value already refused by the text rule (or holding one) is one mistake: one line.
+        if any(bad == key or bad.startswith((f"{key}.", f"{key}[")) for bad in self.bad_text):
+            return
         self.problems.append(f"{self.path.name}: {key}: {message}")
+
+    def check_text(self, raw: Any) -> None:
+        for where, message in _text_problems(raw):
+            self.fail(where, message)
+            self.bad_text.append(where)
 
     def section(self, raw: dict, key: str, prefix: str, required: bool = True) -> dict:
         value = raw.get(key, _MISSING) if isinstance(raw, dict) else _MISSING
@@ -95,7 +155,7 @@ class _Validator:
                 self.fail(where, "missing section")
             return {}
         if not isinstance(value, dict):
-            self.fail(where, f"expected a mapping, got {value!r}")
+            self.fail(where, f"expected a mapping, got {_shown(value)}")
             return {}
         return value
 
@@ -115,7 +175,7 @@ class _Validator:
         except (TypeError, ValueError):
             result = None
         if result is None:
-            self.fail(where, f"expected {expected}, got {value!r}")
+            self.fail(where, f"expected {expected}, got {_shown(value)}")
         return result
 
     def entries(self, raw: dict, key: str, prefix: str, allowed: set[str], required: bool = True):
@@ -123,7 +183,7 @@ class _Validator:
         for i, item in enumerate(self.items(raw, key, prefix, required)):
             where = f"{prefix}{key}[{i}]"
             if not isinstance(item, dict):
-                self.fail(where, f"expected a mapping, got {item!r}")
+                self.fail(where, f"expected a mapping, got {_shown(item)}")
                 continue
             self.unknown_keys(item, allowed, f"{where}.")
             yield f"{where}.", item
@@ -141,7 +201,7 @@ class _Validator:
                 self.fail(where, "missing; expected a list")
             return []
         if not isinstance(value, list):
-            self.fail(where, f"expected a list, got {value!r}")
+            self.fail(where, f"expected a list, got {_shown(value)}")
             return []
         return value
 
@@ -151,6 +211,7 @@ class _Validator:
         if not isinstance(raw, dict):
             self.fail("(top level)", f"expected a mapping of sections, got {type(raw).__name__}")
             return None
+        self.check_text(raw)
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
                                 "display", "announcer", "tokens"}, "")
         hall = self.hall(self.section(raw, "hall", ""))
@@ -377,7 +438,7 @@ class _Validator:
                 if value != "all":
                     counters = _int_list(value) if value is not None else None
                     if counters is None:
-                        self.fail(f"{p}counters", f"expected 'all' or a list of counter numbers, got {value!r}")
+                        self.fail(f"{p}counters", f"expected 'all' or a list of counter numbers, got {_shown(value)}")
                     else:
                         for n in counters:
                             if n not in numbers:
@@ -394,6 +455,40 @@ class _Validator:
             if None not in (name, role, secret):
                 out.append(Token(name, role, secret, counters))
         return tuple(out)
+
+
+def _shown(value: Any) -> str:
+    """A bad value as an error shows it: repr (controls escaped), capped, with why a number is refused."""
+    text = repr(value)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{text} (not a finite number)"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_COUNT:
+        return f"{text} (more than {MAX_COUNT:,})"
+    return text
+
+
+def _text_problems(value: Any, where: str = "", seen: set[int] | None = None):
+    """(key path, problem) for every string anywhere in the raw tree that the text rule refuses."""
+    seen = set() if seen is None else seen
+    if isinstance(value, str):
+        long_text = re.sub(r"\[\d+\]", "[]", where) in LONG_TEXT_KEYS
+        why = text_problem(value, multiline=long_text)
+        if why:
+            yield where, why
+        return
+    if not isinstance(value, (dict, list)) or id(value) in seen:  # aliases share objects: check once
+        return
+    seen.add(id(value))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (why := text_problem(key)):
+                yield where or "(top level)", f"key {key!r} {why}"
+                continue
+            yield from _text_problems(item, f"{where}.{key}" if where else str(key), seen)
+    else:
+        for i, item in enumerate(value):
+            yield from _text_problems(item, f"{where}[{i}]", seen)
 
 
 # ---------------------------------------------------------------- value checks
@@ -421,7 +516,7 @@ def _bool(v: Any) -> bool | None:
 
 
 def _pos_int(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_COUNT else None
 
 
 def _int_range(lo: int, hi: int) -> Callable[[Any], int | None]:
@@ -430,16 +525,26 @@ def _int_range(lo: int, hi: int) -> Callable[[Any], int | None]:
     return check
 
 
+def _number(v: Any) -> float | None:
+    """A finite int or float, not a bool (YAML reads yes/no/on/off as booleans) and not .inf/.nan."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or abs(v) > MAX_COUNT:
+        return None
+    return float(v) if math.isfinite(v) else None
+
+
 def _pos_number(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
+    n = _number(v)
+    return n if n is not None and n > 0 else None
 
 
 def _nonneg_number(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else None
+    n = _number(v)
+    return n if n is not None and n >= 0 else None
 
 
 def _unit(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 else None
+    n = _number(v)
+    return n if n is not None and 0 <= n <= 1 else None
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str | None]:
@@ -452,9 +557,9 @@ def _int_list(v: Any) -> list[int] | None:
         return None
     out: list[int] = []
     for item in v:
-        if isinstance(item, str) and re.fullmatch(r"\d+-\d+", item):
+        if isinstance(item, str) and re.fullmatch(r"[0-9]{1,9}-[0-9]{1,9}", item):
             lo, hi = map(int, item.split("-"))
-            if not 0 < lo <= hi:
+            if not 0 < lo <= hi or hi - lo >= MAX_RANGE:
                 return None
             out.extend(range(lo, hi + 1))
         elif _pos_int(item) is not None:
