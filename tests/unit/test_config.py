@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import yaml
 
-from signage.config import load_config
+from signage.config import load_config, parse_config
+from signage.core.config import DEFAULTS, fallback_counter_name
 from signage.errors import ConfigError
 from support import ROOT
 
@@ -231,3 +234,82 @@ def test_deep_nesting_is_a_config_error(tmp_path):
 def test_raw_control_characters_are_invalid_yaml(tmp_path):
     problems = refused(tmp_path, edited('short_name: "Bapenda"', 'short_name: "Bape\x07nda"'))
     assert len(problems) == 1 and "invalid YAML" in problems[0] and "#x0007" in problems[0]
+
+
+# ---------------------------------------------------------------- defaults, stated once
+
+
+# README describes these defaults in words ("Indonesian and English") or derives them ("all counters").
+IN_WORDS = {"announcer.templates", "announcer.short_templates", "announcer.recall_templates", "display.zones"}
+
+
+def readme_defaults() -> dict[str, str]:
+    """Key path -> the default README's configuration table gives it ('—' for required keys)."""
+    text = (ROOT / "README.md").read_text()
+    table = text.split("| section | key | default | meaning |")[1].split("\n\n")[0]
+    found, section = {}, None
+    for row in table.strip().splitlines()[1:]:
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        section = cells[0].strip("`").removesuffix("[]") or section
+        keys = [k.removesuffix("[]") for k in re.findall(r"`([^`]+)`", cells[1].split("(")[0])]
+        values = [v.strip().strip("`") for v in cells[2].split(", ")]
+        if len(values) != len(keys):
+            values = [cells[2]] * len(keys)
+        for key, value in zip(keys, values):
+            found[f"{section}.{key}"] = value
+    return found
+
+
+def shown(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, tuple):
+        return "[]" if not value else str(list(value))
+    if isinstance(value, Mapping) and not value:
+        return "{}"
+    if isinstance(value, str):
+        return value or '""'
+    return str(value)
+
+
+def test_readme_states_every_default_the_loader_applies():
+    readme = readme_defaults()
+    for key, value in DEFAULTS.items():
+        assert key in readme, f"README's configuration table has no row for {key}"
+        if key in IN_WORDS:
+            assert set(value) == {"id", "en"} and readme[key] == "Indonesian and English"
+        else:
+            assert readme[key] == shown(value), f"{key}: README says {readme[key]!r}, the loader uses {value!r}"
+
+
+def test_keys_readme_calls_required_have_no_default_and_vice_versa():
+    for key, value in readme_defaults().items():
+        if value == "—":
+            assert key not in DEFAULTS, key
+        else:
+            assert key in DEFAULTS or key in IN_WORDS, f"README gives {key} a default the loader doesn't know"
+
+
+def test_a_minimal_config_gets_the_defaults():
+    raw = yaml.safe_load(REAL)
+    for section in ("queue", "display", "announcer"):
+        raw.pop(section)
+    raw["hall"], raw["hub"] = {"name": "Aula"}, {}  # hub: is required, its keys are not
+    cfg = parse_config(raw, path=ROOT / "config.yaml")
+    assert (cfg.hub.host, cfg.hub.port, cfg.hub.rate.burst) == (DEFAULTS["hub.host"], DEFAULTS["hub.port"],
+                                                                 DEFAULTS["hub.rate.burst"])
+    assert cfg.hub.journal == ROOT / DEFAULTS["hub.journal"]
+    assert cfg.hall.short_name == "Aula" and cfg.hall.timezone_label == DEFAULTS["hall.timezone_label"]
+    assert cfg.display.logo is None and cfg.display.ticker == () and cfg.announcer.pronunciations == {}
+    assert cfg.announcer.templates == dict(DEFAULTS["announcer.templates"])
+    assert cfg.display.zones[0].counters == tuple(range(1, 22))
+
+
+def test_one_fallback_counter_name():
+    raw = yaml.safe_load(REAL)
+    del raw["counters"][6]["name"]
+    cfg = parse_config(raw, path=ROOT / "config.yaml")
+    assert cfg.counter(7).name == fallback_counter_name(7) == "Loket 7"
+    assert cfg.counter_name(99) == "Loket 99" and cfg.counter_name(5) == "Loket 5"
