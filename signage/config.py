@@ -1,11 +1,12 @@
 """config.yaml → frozen dataclasses, validated as a whole.
 
 Loaded once by the entry point and passed down; nothing else reads the file.
-The dataclasses (the schema) and the defaults live in the pure core,
-`signage.core.config`; they are re-exported here for the shells.
 Every problem names the file, the key path and the bad value, e.g.
 ``config.yaml: counters[4].number: expected a positive integer, got 'lima'``.
 All problems are collected, so a technician fixes a file in one pass.
+
+The dataclasses (the schema) and the defaults live in the pure core,
+`signage.core.config`; they are re-exported here for the shells.
 """
 
 from __future__ import annotations
@@ -94,10 +95,11 @@ def _node_problems(node: yaml.Node, where: str = "", seen: set[int] | None = Non
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             path = f"{where}.{key}" if where else key
-            line = key_node.start_mark.line + 1
-            if key in first_line:
-                yield path, f"duplicate key (line {line}, first at line {first_line[key]})"
-            first_line.setdefault(key, line)
+            if isinstance(key_node, yaml.ScalarNode):
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    yield path, f"duplicate key (line {line}, first at line {first_line[key]})"
+                first_line.setdefault(key, line)
             yield from _node_problems(value_node, path, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
