@@ -16,6 +16,7 @@ import sys
 from typing import Callable
 
 from signage.config import Config, load_config
+from signage.core.tokens import token_warnings
 from signage.errors import (AccessDenied, ConfigError, HubFailed, HubRefused, HubUnreachable, JournalError,
                             SignageError)
 
@@ -65,17 +66,30 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def build_parser() -> argparse.ArgumentParser:
+def common_options(*, subcommand: bool) -> argparse.ArgumentParser:
+    """--config and --log-level, accepted before and after the subcommand's name.
+
+    A subcommand's copy has no defaults of its own (SUPPRESS): otherwise its default
+    would overwrite what was given before the name (`signage --config X hub`).
+    """
+    def default(value):
+        return argparse.SUPPRESS if subcommand else value
+
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=None,
+    common.add_argument("--config", metavar="PATH", default=default(None),
                         help="config file (default: $SIGNAGE_CONFIG or ./config.yaml)")
-    common.add_argument("--log-level", default=os.environ.get("SIGNAGE_LOG_LEVEL", "info"),
+    common.add_argument("--log-level", default=default(os.environ.get("SIGNAGE_LOG_LEVEL", "info")),
                         choices=["debug", "info", "warning", "error"])
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options(subcommand=True)
     client = argparse.ArgumentParser(add_help=False)
     client.add_argument("--hub", metavar="URL", help="hub address, e.g. ws://10.0.0.5:8765/ (default: from config)")
     client.add_argument("--token", help="access token (default: $SIGNAGE_TOKEN, else one from config)")
 
-    parser = argparse.ArgumentParser(prog="signage", parents=[common],
+    parser = argparse.ArgumentParser(prog="signage", parents=[common_options(subcommand=False)],
                                      description="Screens and voice for a public-service waiting hall.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -90,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="validate a config file and print a summary", parents=[common])
     p.add_argument("path", nargs="?", metavar="PATH")
+    p.add_argument("--strict", action="store_true",
+                   help="also refuse (exit 2) sample and short tokens, which are otherwise warnings")
 
     ops = (common, client)
     p = add("call", "call a ticket to a counter", run_command, ops)
@@ -126,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_config(args: argparse.Namespace) -> int:
     cfg = load_config(args.path or args.config)
+    findings = token_warnings(cfg)
+    if args.strict and findings:
+        print("\n".join(findings), file=sys.stderr)
+        return EXIT_USAGE
     roles = {role: sum(1 for t in cfg.tokens if t.role == role) for role in ("operator", "display", "kiosk")}
     print(f"{cfg.path}: OK")
     print(f"  hall      {cfg.hall.name} ({cfg.hall.timezone_name}, {cfg.hall.timezone_label}, locale {cfg.hall.locale})")
@@ -135,6 +155,8 @@ def check_config(args: argparse.Namespace) -> int:
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")
+    for finding in findings:
+        print(f"warning: {finding}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -209,7 +231,7 @@ def pick_token(args: argparse.Namespace, config: Config, role: str, counter: int
 
 def build_command(args: argparse.Namespace):
     from signage.core import messages as m
-    from signage.core.protocol import normalize_ticket
+    from signage.core.tickets import normalize as normalize_ticket
     from signage.operator.client import new_id
 
     i = new_id()

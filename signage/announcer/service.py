@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from signage.announcer.chime import chime_wav_bytes
-from signage.announcer.phrases import build_phrase, default_counter_name
 from signage.announcer.speech import Speech
 from signage.config import AnnouncerConfig
 from signage.core.announcements import (
@@ -46,6 +45,8 @@ from signage.core.announcements import (
     finish,
     start_next,
 )
+from signage.core.config import fallback_counter_name
+from signage.core.phrases import build_phrase
 from signage.errors import AudioUnavailable
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,7 @@ class Announcer:
 
     def phrase(self, announcement: Announcement) -> str:
         notice = announcement.notice
-        name = self.counters.get(notice.counter) or default_counter_name(notice.counter, self.locale)
+        name = self.counters.get(notice.counter) or fallback_counter_name(notice.counter)
         return build_phrase(notice.ticket, name, form=announcement.form, locale=self.locale,
                             config=self.config)
 

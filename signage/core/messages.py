@@ -227,5 +227,3 @@ class Error:
     code: str
     message: str
 
-
-Reply = Union[Welcome, Ack, Error]

@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from signage.core import messages as m, text
+from signage.core.tickets import PATTERN as TICKET, normalize as normalize_ticket
 from signage.errors import ProtocolError
 
-TICKET = re.compile(r"^(?:[A-Z]{1,3}-?)?\d{1,5}$")
 MAX_ID = 64
 MAX_TICKER = 500
 MAX_CLIENT = 64
@@ -288,13 +288,6 @@ def _show(value: Any) -> str:
     """A value for an error message: escaped, short, always encodable."""
     shown = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
     return text.for_log(shown, 60)
-
-
-def normalize_ticket(ticket: str) -> str:
-    """One spelling per ticket, as the hub issues them: 'a23', 'A023', 'A-0023' → 'A-023'."""
-    t = ticket.strip().upper()
-    match = re.fullmatch(r"([A-Z]{1,3})-?(\d+)", t)
-    return f"{match.group(1)}-{int(match.group(2)):03d}" if match else t
 
 
 # ---------------------------------------------------------------- encoding (both directions)

@@ -48,13 +48,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Union
+from typing import Callable, Union
 
 from signage.core import messages as m, protocol, ratelimit
+from signage.core.config import Token
 from signage.errors import ClientError, CommandRejected, ProtocolError, SessionError
-
-if TYPE_CHECKING:  # only .name, .role and .counters are read
-    from signage.config import Token
 
 HELLO_TIMEOUT = 10.0  # seconds a client has to say hello
 WELCOME_TIMEOUT = 10.0  # seconds a client waits for the welcome

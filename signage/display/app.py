@@ -36,8 +36,8 @@ from typing import Any, Callable, Protocol
 import pygame
 
 from signage.config import Config, Zone
-from signage.core import hall, messages as m, protocol
-from signage.core.announcements import CallNotice
+from signage.core import hall, protocol
+from signage.core.announcements import CallNotice, notice_for
 from signage.core.layout import LinkStatus, View, build_view
 from signage.display.link import BoardChanged, HubLink, StatusChanged
 from signage.display.renderer import Renderer
@@ -57,15 +57,6 @@ class Announcer(Protocol):
     def tick(self, now: datetime) -> Any: ...
     @property
     def busy(self) -> bool: ...
-
-
-def notice_for(event: m.Event) -> CallNotice | None:
-    """The CallNotice for a call or recall; replayed events are not live (never spoken)."""
-    if isinstance(event, m.Called):
-        return CallNotice(event.seq, "call", event.ticket, event.counter, event.at, live=not event.replay)
-    if isinstance(event, m.Recalled):
-        return CallNotice(event.seq, "recall", event.ticket, event.counter, event.at, live=not event.replay)
-    return None
 
 
 @dataclass

@@ -17,23 +17,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-import random
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Union
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from signage.core import hall, messages as m, session as s, text
+from signage.core import messages as m, session as s, sync, text
+from signage.core.backoff import backoff_delay
 from signage.core.layout import LinkStatus
-from signage.display import sync
 
 log = logging.getLogger("signage.display.link")
 
-BACKOFF_FIRST = 0.5
-BACKOFF_MAX = 8.0
 OPEN_TIMEOUT = 5.0
 WELCOME_TIMEOUT = s.WELCOME_TIMEOUT
 PING_INTERVAL = 5.0  # a silent network drop is noticed within ~10 s
@@ -53,12 +50,6 @@ class StatusChanged:
 
 
 Update = Union[BoardChanged, StatusChanged]
-
-
-def backoff_delay(attempt: int, rng: Callable[[], float] = random.random) -> float:
-    """Full jitter: uniform in [0.25, 1] × min(max, first × 2^attempt)."""
-    cap = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** min(attempt, 16)))
-    return cap * (0.25 + 0.75 * rng())
 
 
 class HubLink:
@@ -197,7 +188,7 @@ class HubLink:
         if isinstance(output, s.Welcomed):
             welcome = output.welcome
             if not output.resumed:
-                self.board = sync.Board(replace(welcome.state, seq=welcome.seq), True)
+                self.board = sync.adopt(welcome)
                 self._emit(BoardChanged(self.board.state, None))
             offset = (welcome.server_time - self.clock()).total_seconds() if welcome.server_time else 0.0
             log.info("link: connected to %s, hub seq %d, since %s: %s", self.url, welcome.seq,
@@ -206,7 +197,7 @@ class HubLink:
                      else f"kept own state, {welcome.replaying} event(s) replayed")
             self._set_status("online", clock_offset=offset)
         elif isinstance(output, s.EventReceived):
-            self.board = sync.Board(hall.apply(self.board.state, output.event, self.history_limit), True)
+            self.board = sync.apply(self.board, output.event, self.history_limit)
             self._emit(BoardChanged(self.board.state, output.event))
         elif isinstance(output, s.HubError):
             log.warning("hub error: %s: %s", output.error.code, text.for_log(output.error.message))

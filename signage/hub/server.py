@@ -41,6 +41,7 @@ from signage.config import Config, Token
 from signage.core import messages as m, protocol, ratelimit, session as s, text
 from signage.core.hall import service_day
 from signage.core.rules import HubState, decide, rebuild
+from signage.core.tokens import token_warnings
 from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
 from signage.hub import http
 from signage.hub.journal import Journal, Record
@@ -129,6 +130,11 @@ class Hub:
         await loop.run_in_executor(self._io, self._load)
         for warning in self.journal.warnings:
             log.warning("%s", warning)
+        weak = token_warnings(self.config)
+        for warning in weak[:3]:
+            log.warning("%s", warning)
+        if len(weak) > 3:
+            log.warning("... and %d more weak or sample tokens; `signage check-config` lists them all", len(weak) - 3)
         self._failed = asyncio.Event()
         self._inbox = asyncio.Queue(INBOX_MAX)
         self.spawn(self._process(), "command processor", vital=True)

@@ -8,17 +8,16 @@ from outside, as a technician would.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import sqlite3
 import time
 
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from faults.harness import healthz, journal_seqs, make_hall
+from faults.harness import healthz, make_hall
 from support import HubProcess, timeout, write_config
 
 pytestmark = pytest.mark.e2e
@@ -241,3 +240,9 @@ def test_server_names_let_the_hall_use_a_dns_name(tmp_path):
         assert code == 421  # with a list, only its names
     finally:
         hub.stop()
+
+
+def test_the_hub_warns_of_sample_tokens_at_start(hub):
+    warnings = [line for line in hub.output if "a sample from the config.yaml shipped with signage" in line]
+    assert len(warnings) == 3, hub.output  # the shipped config: every token is a sample
+    assert any("more weak or sample tokens; `signage check-config` lists them all" in line for line in hub.output)
