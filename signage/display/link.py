@@ -127,7 +127,9 @@ class HubLink:
 
     async def _main(self) -> None:
         attempt = 0
-        session = s.ClientSession("display", self.token, self.client, True)
+        # The board this link was given (or a fresh one): resume from its seq if it was ever synced.
+        session = s.ClientSession("display", self.token, self.client, True,
+                                  self.board.seq if self.board.synced else None)
         while True:
             session = session.next_attempt() if session.phase is not s.Phase.IDLE else session
             closed = await self._session(session)
