@@ -311,6 +311,8 @@ class TicketStatus:
     near: bool = False  # waiting with notify.when_ahead or fewer ahead
     counter: int | None = None  # called
     counter_name: str | None = None
+    service_name: str | None = None
+    hall: str | None = None
 
 
 NOTICE_TYPES = (PrintJob, PrintStatus, TicketStatus)
