@@ -78,7 +78,7 @@ class PrinterAgent:
             pass
         finally:
             worker.cancel()
-            rcvd = ws.close_rcvd
+            rcvd = ws.protocol.close_rcvd
             outputs = self.core.connection_closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "")
         closed = outputs[0] if outputs else None
         if self.core.refused is not None:
