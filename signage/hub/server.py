@@ -46,6 +46,7 @@ from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
 from signage.hub import http
 from signage.hub.journal import Journal, Record
 from signage.hub.visitor import Visitors
+from signage.hub.webhook import Notifier
 from signage.web.public import public_config
 
 log = logging.getLogger("signage.hub")
@@ -122,8 +123,9 @@ class Hub:
         self._tasks: set[asyncio.Task] = set()
         self._failed: asyncio.Event | None = None
         self._stopping = False
+        self.notifier = Notifier(config.notify) if config.notify.webhook else None
         self.visitors = Visitors(config, send=self._send_notice, clients=lambda: self.clients,
-                                 public_url=self.public_url)
+                                 public_url=self.public_url, notifier=self.notifier)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -141,6 +143,8 @@ class Hub:
         self._failed = asyncio.Event()
         self._inbox = asyncio.Queue(INBOX_MAX)
         self.spawn(self._process(), "command processor", vital=True)
+        if self.notifier is not None:
+            self.spawn(self.notifier.run(), "webhook sender")
         self._server = await serve(
             self._handle, self.host, self.port,
             process_request=self._http, process_response=self._secure,
