@@ -108,7 +108,7 @@ class TestClientFrames:
 
     def test_hello_bad_role(self):
         err = refused('{"type":"hello","role":"admin","token":"t"}')
-        assert err.message == "role: expected one of display, operator, kiosk, got 'admin'"
+        assert err.message == "role: expected one of display, operator, kiosk, printer, ticket, got 'admin'"
 
 
 class TestRoundTrips:
