@@ -32,7 +32,7 @@ from typing import Callable, Iterable
 from websockets.http11 import Response
 
 from signage.config import Config, Token
-from signage.core import capability, estimate as est, messages as m, queue as q, text
+from signage.core import capability, estimate as est, messages as m, text
 from signage.core.hall import service_day
 from signage.core.rules import HubState
 from signage.errors import CommandRejected
