@@ -29,7 +29,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -38,6 +38,7 @@ import pygame
 from signage.config import Config, Zone
 from signage.core import hall, messages as m, protocol
 from signage.core.announcements import CallNotice
+from signage.core.clock import corrected
 from signage.core.layout import LinkStatus, View, build_view
 from signage.display.link import BoardChanged, HubLink, StatusChanged
 from signage.display.renderer import Renderer
@@ -70,13 +71,17 @@ def notice_for(event: m.Event) -> CallNotice | None:
 
 @dataclass
 class HallClock:
-    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome."""
+    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome.
+
+    One owner: only the render thread sets `offset`, to the absolute value the link measured
+    against the uncorrected system clock (signage.core.clock), so nothing is lost on reconnect.
+    """
 
     tz: Any
-    offset: float = 0.0
+    offset: float = 0.0  # hub clock minus the system clock, seconds
 
     def __call__(self) -> datetime:
-        return datetime.now(self.tz) + timedelta(seconds=self.offset)
+        return corrected(datetime.now(self.tz), self.offset)
 
 
 class Display:
@@ -165,7 +170,7 @@ class Display:
                         self._announce(notice)
             elif isinstance(update, StatusChanged):
                 if update.clock_offset is not None:
-                    self.clock.offset = update.clock_offset
+                    self.clock.offset = update.clock_offset  # absolute: assigning it is idempotent
                 if update.status.state != self.status.state:
                     log.info("link %s%s", update.status.state,
                              f": {update.status.detail}" if update.status.detail else "")

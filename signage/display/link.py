@@ -19,13 +19,14 @@ import queue
 import random
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Union
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from signage.core import messages as m, protocol
+from signage.core.clock import skew
 from signage.core.hall import Verdict
 from signage.core.layout import LinkStatus
 from signage.display import sync
@@ -52,7 +53,7 @@ class BoardChanged:
 @dataclass(frozen=True)
 class StatusChanged:
     status: LinkStatus
-    clock_offset: float | None = None  # hub clock minus ours, seconds, measured at welcome
+    clock_offset: float | None = None  # hub clock minus the system clock (absolute), measured at welcome
 
 
 Update = Union[BoardChanged, StatusChanged]
@@ -74,12 +75,14 @@ class _Resync(Exception):
 
 class HubLink:
     def __init__(self, url: str, token: str, *, client: str, history_limit: int,
-                 clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None):
+                 clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
+                 system_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.url = url
         self.token = token
         self.client = client
         self.history_limit = history_limit
-        self.clock = clock  # local hall-time clock (aware), for status times and skew
+        self.clock = clock  # hall-time clock (aware, corrected), for status times
+        self.system_clock = system_clock  # uncorrected: skew is measured against this, never against `clock`
         self.wake = wake
         self.updates: queue.SimpleQueue[Update] = queue.SimpleQueue()
         self.board = sync.Board()
@@ -189,8 +192,10 @@ class HubLink:
                            ping_timeout=PING_TIMEOUT, compression=None, max_size=2 ** 22,
                            close_timeout=2) as ws:
             since = sync.since_for_hello(self.board)
+            sent_at = self.system_clock()
             await ws.send(protocol.encode(m.Hello("display", self.token, self.client, since, True)))
             reply = protocol.parse_hub_frame(await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT))
+            received_at = self.system_clock()
             if isinstance(reply, m.Error):
                 if reply.code in FINAL_ERRORS:
                     raise _Denied(f"{reply.code}: {reply.message}")
@@ -198,7 +203,7 @@ class HubLink:
             if not isinstance(reply, m.Welcome):
                 raise ProtocolError("bad_message", f"expected welcome, got {protocol.type_name(reply)}")
             self.board, adopted = sync.on_welcome(self.board, reply, since)
-            offset = (reply.server_time - self.clock()).total_seconds() if reply.server_time else 0.0
+            offset = skew(reply.server_time, sent_at, received_at) if reply.server_time else None
             log.info("link: connected to %s, hub seq %d, since %s: %s", self.url, reply.seq, since,
                      f"adopted snapshot (day {reply.state.day})" if adopted
                      else f"kept own state, {reply.replaying} event(s) replayed")
