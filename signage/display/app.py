@@ -39,9 +39,10 @@ from signage.config import Config, Zone
 from signage.core import hall, messages as m, protocol
 from signage.core.announcements import CallNotice
 from signage.core.clock import corrected
+from signage.core.text import for_log
 from signage.core.layout import LinkStatus, View, build_view
 from signage.display.link import BoardChanged, HubLink, StatusChanged
-from signage.display.renderer import Renderer
+from signage.display.renderer import Renderer, drawable
 
 log = logging.getLogger("signage.display")
 
@@ -180,8 +181,8 @@ class Display:
                 self.stale = True
 
     def _announce(self, notice: CallNotice) -> None:
-        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind, notice.ticket,
-                 notice.counter, notice.live)
+        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind,
+                 for_log(notice.ticket), notice.counter, notice.live)
         if self.announcer is not None:
             self.announcer.submit(notice, self.clock())
 
@@ -232,7 +233,7 @@ class Display:
             "link": self.status.state,
             "alert": view.alert,
             "size": list(view.size),
-            "texts": {r.key: [t.text for t in r.texts()] for r in view.regions},
+            "texts": {r.key: [drawable(t.text) for t in r.texts()] for r in view.regions},  # as drawn
         }
         json_tmp = directory / "frame.tmp.json"
         json_tmp.write_text(protocol.encode_document(info), encoding="utf-8")

@@ -10,6 +10,7 @@ import pytest
 from signage.announcer import voicepack
 from signage.announcer.speech import Pyttsx3Engine, Speech, wav_seconds
 from signage.errors import AudioUnavailable
+from support import timeout
 
 INDONESIAN = "Nomor antrian, a, dua puluh tiga, silakan menuju, loket lima."
 ENGLISH = "Ticket number, ay, twenty-three, please proceed to, counter five."
@@ -140,3 +141,15 @@ def test_speech_uses_the_pack_and_falls_back_to_tts(tmp_path, pack):
         s.stop()
     assert calls == ["a, delapan, loket lima."]
     assert from_pack is not None and from_tts is not None
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\ud800", "\x1b", "\x85", "\udfff\x00\x9f"])
+def test_text_the_rule_refuses_is_spoken_as_a_space_and_the_worker_lives_on(speech, bad):
+    """A NUL used to cut espeak's input short (ctypes ends the C string there), a lone surrogate
+    made the synthesis fail: the call was heard as a chime only."""
+    hostile = f"Nomor antrean, a, dua puluh{bad}tiga, silakan menuju, loket lima."
+    clean = "Nomor antrean, a, dua puluh tiga, silakan menuju, loket lima."
+    path = speech.request(hostile, "id").result(timeout=timeout(30))
+    assert path is not None and path == speech.request(clean, "id").result(timeout=timeout(30))
+    assert wav_seconds(path) > wav_seconds(speech.request("Nomor antrean, a, dua puluh", "id").result(timeout(30)))
+    assert speech.request("enam", "id").result(timeout=timeout(30)) is not None  # the worker still serves
