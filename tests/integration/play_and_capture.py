@@ -37,11 +37,13 @@ if spec.get("no_tts"):
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 from signage.announcer.service import Announcer  # noqa: E402
 from signage.config import load_config  # noqa: E402
 from signage.core.announcements import Announcement, CallNotice  # noqa: E402
+from support import timeout  # noqa: E402
 
 
 def raw_frames(wav: bytes) -> bytes:
@@ -76,7 +78,7 @@ now = datetime.now(timezone.utc)
 for seq, kind, ticket, counter in spec["notices"]:
     announcer.submit(CallNotice(seq, kind, ticket, counter, now, True), now)
 announcer.tick(now)
-played = announcer.run_until_idle(timeout=120)
+played = announcer.run_until_idle(timeout=timeout(120))
 
 speech = {}
 sounds = {"chime": raw_frames(Path(announcer_config.chime).read_bytes()).hex()}
@@ -84,12 +86,12 @@ if not announcer.silent:
     for seq, kind, ticket, counter in spec["notices"]:
         notice = CallNotice(seq, kind, ticket, counter, now, True)
         text = announcer.phrase(Announcement(notice, kind, 1, True))
-        path = announcer.speech.request(text, announcer.speech.voice_for("id")).result(timeout=30)
+        path = announcer.speech.request(text, announcer.speech.voice_for("id")).result(timeout=timeout(30))
         speech[seq] = Path(path).read_bytes().hex() if path else None  # read before stop() cleans up
 
     for _, _, key in handed:
         if key != "chime" and key not in sounds:
-            path = announcer.speech.request(key, announcer.speech.voice_for("id")).result(timeout=30)
+            path = announcer.speech.request(key, announcer.speech.voice_for("id")).result(timeout=timeout(30))
             sounds[key] = raw_frames(Path(path).read_bytes()).hex()
 
 import pygame  # noqa: E402

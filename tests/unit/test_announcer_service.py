@@ -84,7 +84,7 @@ def test_plays_chime_and_speech_for_each_call_in_order(make):
     announcer.submit(notice(2, 12, "B-007"), NOW)
     announcer.tick(NOW)
     assert announcer.busy
-    assert announcer.run_until_idle(timeout=10)
+    assert announcer.run_until_idle(timeout=timeout(10))
     assert parts == [("chime", 1), ("speech", 1), ("end", 1), ("chime", 2), ("speech", 2), ("end", 2)]
     assert engine.texts == ["Nomor antrian, a, dua puluh tiga, silakan menuju, loket lima.",
                             "Nomor antrian, be, tujuh, silakan menuju, loket dua belas."]
@@ -106,7 +106,7 @@ def test_a_failing_speech_engine_leaves_the_chime(make, caplog):
         for seq in (1, 2):
             announcer.submit(notice(seq, counter=5 if seq == 1 else 12), NOW)
             announcer.tick(NOW)
-            assert announcer.run_until_idle(timeout=10)
+            assert announcer.run_until_idle(timeout=timeout(10))
     assert parts == ["chime", "end", "chime", "end"]
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "espeak crashed" in warnings[0].getMessage()
@@ -135,7 +135,7 @@ def test_foreign_events_are_ignored(make):
     announcer.handle_event(pygame.event.Event(pygame.USEREVENT + 5))
     assert announcer._playback is playback and len(playback.in_mixer) >= 1  # the chime still plays
     assert end_event_type() != pygame.USEREVENT + 5
-    assert announcer.run_until_idle(timeout=10)
+    assert announcer.run_until_idle(timeout=timeout(10))
 
 
 def test_late_or_repeated_end_events_never_cut_a_sound(make, tmp_path):
