@@ -49,6 +49,7 @@ from signage.core.announcements import (
     finish,
     start_next,
 )
+from signage.core.text import for_log
 from signage.errors import AudioUnavailable
 
 log = logging.getLogger(__name__)
@@ -325,7 +326,7 @@ class Announcer:
         limit = 2 * max(sound.get_length() for sound in playback.in_mixer) + STALL_SLACK
         if time.monotonic() - playback.last_change > limit:
             log.warning("announcer: the mixer has played nothing new for %.0f s; announcement of %s abandoned",
-                        limit, playback.announcement.notice.ticket)
+                        limit, for_log(playback.announcement.notice.ticket))
             self._abandon()
 
     def _sound_for(self, playback: _Playback, part: str):

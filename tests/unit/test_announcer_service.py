@@ -160,6 +160,31 @@ def test_late_or_repeated_end_events_never_cut_a_sound(make, tmp_path):
     assert parts == ["chime", "speech", "end"]
 
 
+def test_a_mixer_that_stops_playing_does_not_hold_the_queue(make, monkeypatch, caplog):
+    """A lost audio device leaves the sound "playing" for ever: the announcement is given up."""
+    import pygame
+
+    from signage.announcer import service
+
+    monkeypatch.setattr(service, "STALL_SLACK", 0.3)
+    parts = []
+    announcer, _ = make(observer=lambda part, a: parts.append((part, a.notice.seq)))
+    announcer.submit(notice(1), NOW)
+    announcer.tick(NOW)
+    pygame.mixer.pause()  # the chime stays busy, nothing progresses
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert announcer.run_until_idle(timeout=timeout(10))
+    finally:
+        pygame.mixer.unpause()
+    assert ("chime", 1) in parts and ("end", 1) not in parts
+    assert [r.getMessage() for r in caplog.records if "played nothing new" in r.getMessage()]
+    announcer.submit(notice(2, counter=12, ticket="B-007"), NOW)  # and the next call plays normally
+    announcer.tick(NOW)
+    assert announcer.run_until_idle(timeout=timeout(10))
+    assert parts[-3:] == [("chime", 2), ("speech", 2), ("end", 2)]
+
+
 def test_disabled_in_config_means_silent(make):
     announcer, engine = make(enabled=False)
     announcer.submit(notice(1), NOW)
