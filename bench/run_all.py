@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "announcer": ("bench_announcer.py", [], ["--events", "10", "--gaps", "4"]),
     "hostile": ("bench_hostile.py", [], ["--frames", "500", "--rounds", "1"]),
     "estimate": ("bench_estimate.py", [], ["--days", "3"]),
+    "playback": ("bench_playback.py", [], ["--rounds", "2"]),
 }
 
 
