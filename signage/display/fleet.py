@@ -87,7 +87,14 @@ class Vitals:
             return 0
 
     def uptime(self) -> float:
-        return self.clock() - self.started
+        """Since the process started (not since this object was made): /proc/self/stat's starttime."""
+        try:
+            with open("/proc/self/stat", "rb") as f:
+                started = int(f.read().rsplit(b")", 1)[1].split()[19]) / self._tick
+            with open("/proc/uptime", "rb") as f:
+                return max(0.0, float(f.read().split()[0]) - started)
+        except (OSError, IndexError, ValueError):
+            return self.clock() - self.started
 
 
 class FrameRate:
