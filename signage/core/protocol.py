@@ -90,7 +90,7 @@ def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello 
         kind = obj.get("type")
         if kind == "hello":
             return _hello(obj)
-        if kind in _FLEET:
+        if isinstance(kind, str) and kind in _FLEET:
             return _fleet(_FLEET[kind], obj)
         cls = _COMMANDS.get(kind) if isinstance(kind, str) else None
         if cls is None:

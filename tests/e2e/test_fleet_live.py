@@ -190,6 +190,22 @@ def test_chromium_shows_the_alert_on_status(fleet):
                 expect(alert).to_be_visible(timeout=timeout(ALERT_AFTER + HEARTBEAT + 5) * 1000)
                 expect(alert).to_contain_text("tv-tiga")
                 expect(page.locator(".fleet-card.has-alert[data-name=tv-tiga]")).to_have_count(1)
+                # The supervisor (an all-counter operator token) sees it as a banner on the operator panel;
+                # a one-counter operator does not.
+                for token, shown in (("supervisor", True), ("loket-05", False)):
+                    panel = browser.new_page()
+                    panel.goto(f"{fleet.http}/operator")
+                    panel.fill("#token", fleet.tokens[token])
+                    panel.click("#login-form button[type=submit]")
+                    expect(panel.locator("#logout")).to_be_visible(timeout=timeout(10) * 1000)
+                    banner = panel.locator("#fleet-banner")
+                    if shown:
+                        expect(banner).to_be_visible(timeout=timeout(10) * 1000)
+                        expect(banner).to_contain_text("tv-tiga")
+                    else:
+                        panel.wait_for_timeout(1000)  # the banner would be filled by the first /healthz poll
+                        expect(banner).to_be_hidden()
+                    panel.close()
             finally:
                 os.kill(proc.pid, signal.SIGCONT)
             expect(page.locator(".alert")).to_have_count(0, timeout=timeout(15) * 1000)

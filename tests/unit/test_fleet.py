@@ -290,3 +290,10 @@ def test_binary_frames_count_against_the_rate_limit():
     session.welcome(m.Welcome(0, m.Snapshot(), "display", "tv-semua"), [])
     codes = [error_of(session.receive(b"x", 0.0))["code"] for _ in range(3)]
     assert codes == ["bad_message", "bad_message", "rate_limited"]
+
+
+def test_a_type_that_is_not_a_string_is_refused_not_a_crash():
+    # Found by tests/faults/test_fuzz_frames.py: `kind in _FLEET` raised TypeError for a list.
+    with pytest.raises(ProtocolError) as err:
+        protocol.parse_client_frame('{"type":["heartbeat"],"id":"x"}')
+    assert err.value.code == "bad_message" and err.value.message.startswith("type: unknown message type")
