@@ -40,6 +40,8 @@ def normalise(output) -> dict:
         return {"event": output.event.seq}
     if isinstance(output, s.Replied):
         return {"replied": {"id": output.id, "type": protocol.type_name(output.reply)}}
+    if isinstance(output, s.ActionRequested):
+        return {"action_requested": output.request.action}
     if isinstance(output, s.HubError):
         return {"hub_error": output.error.code}
     if isinstance(output, s.Refused):
