@@ -18,7 +18,6 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from signage.core import protocol
 from signage.hub import fleet as desk
 from support import hall_config, raw_client, running_hub, timeout
 
