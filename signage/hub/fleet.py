@@ -65,7 +65,7 @@ class Desk:
         self.shots: dict[str, Shot] = {}
         self._shot_keys: dict[str, str] = {}  # key → name
         self._last_shot: dict[str, float] = {}
-        self._waiting: dict[str, asyncio.Future] = {}  # request id → future for the client's answer
+        self._waiting: dict[str, tuple[asyncio.Future, "Client"]] = {}  # request id → (answer, asked client)
         self.metrics = Metrics(self)
 
     # ------------------------------------------------------------ from the session
@@ -87,7 +87,7 @@ class Desk:
         self._answer(output.id, output)
 
     def _answer(self, request_id: str, answer) -> None:
-        future = self._waiting.get(request_id)
+        future, _ = self._waiting.get(request_id, (None, None))
         if future is not None and not future.done():
             future.set_result(answer)
 
@@ -99,6 +99,9 @@ class Desk:
         self.metrics.heartbeats.inc()
 
     def disconnected(self, client: "Client") -> None:
+        for future, asked in self._waiting.values():  # its admin hears "offline" now, not after the timeout
+            if asked is client and not future.done():
+                future.set_result(None)
         name = self.names.pop(client, None)
         if name is not None and name not in self.names.values():
             self.state = fleet.disconnected(self.state, name, time.monotonic())
@@ -144,7 +147,7 @@ class Desk:
         request = m.ActionRequest(f"{act.id}:{secrets.token_hex(4)}", act.action, IDENTIFY_SECONDS,
                                   SCREENSHOT_MAX_WIDTH, SCREENSHOT_MAX_BYTES)
         future = asyncio.get_running_loop().create_future()
-        self._waiting[request.id] = future
+        self._waiting[request.id] = (future, target)
         try:
             for output in target.session.request_action(request):
                 self.hub._push(target, output.frame.encode("utf-8"))
@@ -156,6 +159,8 @@ class Desk:
         finally:
             self._waiting.pop(request.id, None)
             target.session.abandon_screenshot(request.id)
+        if answer is None:
+            raise CommandRejected("offline", f"{act.name!r} disconnected before it answered the {act.action}")
         if isinstance(answer, s.ScreenshotReceived):
             if answer.png is None:
                 raise CommandRejected("bad_screenshot", f"{act.name!r} sent a screenshot that was refused: "

@@ -308,3 +308,19 @@ async def test_two_hubs_in_one_process_keep_their_own_metrics(tmp_path, tokens):
         second = metrics((await fetch(two, "/metrics", tokens[ADMIN]))[1])
     assert first[("signage_events_total", (("type", "called"),))] == 1
     assert ("signage_events_total", (("type", "called"),)) not in second
+
+
+async def test_a_display_that_leaves_mid_action_is_reported_offline_at_once(tmp_path, tokens):
+    config = hall_config(tmp_path)
+    async with running_hub(config) as hub, raw_client(hub.url, tokens[ADMIN], role="admin", subscribe=False) as a:
+        await a.recv_type("welcome")
+        async with raw_client(hub.url, tokens["tv-semua"], role="display") as tv:
+            await tv.recv_type("welcome")
+            await tv.send(heartbeat())
+            await until(lambda: _listed(hub, tokens, "tv-a"))
+            await a.send({"type": "act", "id": "x1", "action": "screenshot", "name": "tv-a"})
+            await tv.recv_type("action")
+        started = asyncio.get_running_loop().time()
+        error = await a.recv_type("error")
+        assert error["code"] == "offline" and "disconnected before it answered" in error["message"]
+        assert asyncio.get_running_loop().time() - started < desk.ACTION_TIMEOUT  # not the timeout
