@@ -209,6 +209,9 @@ def test_chromium_shows_the_alert_on_status(fleet):
             finally:
                 os.kill(proc.pid, signal.SIGCONT)
             expect(page.locator(".alert")).to_have_count(0, timeout=timeout(15) * 1000)
+            # The identify button goes through the admin websocket to that screen and back.
+            page.locator(".fleet-card[data-name=tv-satu] button[data-action=identify]").click()
+            expect(page.locator("#feedback")).to_contain_text("tv-satu: identify OK", timeout=timeout(10) * 1000)
         finally:
             browser.close()
 
