@@ -212,6 +212,13 @@ def test_chromium_shows_the_alert_on_status(fleet):
             # The identify button goes through the admin websocket to that screen and back.
             page.locator(".fleet-card[data-name=tv-satu] button[data-action=identify]").click()
             expect(page.locator("#feedback")).to_contain_text("tv-satu: identify OK", timeout=timeout(10) * 1000)
+            page.locator(".fleet-card[data-name=tv-satu] button[data-action=screenshot]").click()
+            expect(page.locator("#feedback")).to_contain_text("tv-satu: screenshot OK", timeout=timeout(10) * 1000)
+            thumb = page.locator(".fleet-card[data-name=tv-satu] img.thumb")
+            expect(thumb).to_be_visible(timeout=timeout(10) * 1000)
+            page.wait_for_function("() => { const i = document.querySelector("
+                                   "'.fleet-card[data-name=tv-satu] img.thumb'); return i && i.naturalWidth === 640; }",
+                                   timeout=timeout(10) * 1000)  # loaded under the CSP, 640 px wide
         finally:
             browser.close()
 

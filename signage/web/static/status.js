@@ -14,6 +14,8 @@
   var $ = function (id) { return document.getElementById(id); };
   var token = null;
   var timer = null;
+  var thumbs = {}; // screenshot url → its <img>, kept across polls
+  var seen = {};
 
   function show(section) {
     $("login").hidden = section !== "login";
@@ -95,9 +97,12 @@
     data.alerts.forEach(function (a) { (byName[a.name] = byName[a.name] || []).push(a.kind); });
 
     var cards = $("cards");
+    seen = {};
+    var fresh = data.clients.map(function (c) { return card(c, byName[c.name] || []); });
     cards.textContent = "";
+    fresh.forEach(function (node) { cards.appendChild(node); });
+    thumbs = seen;
     $("empty").hidden = data.clients.length > 0;
-    data.clients.forEach(function (c) { cards.appendChild(card(c, byName[c.name] || [])); });
   }
 
   function card(c, kinds) {
@@ -113,10 +118,15 @@
                           c.online && !missing ? "online" : "terakhir " + ago(c.last_seen_s)));
     el.appendChild(head);
     if (c.screenshot) {
-      var img = document.createElement("img");
-      img.className = "thumb";
-      img.alt = "tangkapan layar " + c.name;
-      img.src = c.screenshot.url;
+      // The same screenshot keeps its <img>: cards are rebuilt every poll, the picture is fetched once.
+      var img = thumbs[c.screenshot.url];
+      if (!img) {
+        img = document.createElement("img");
+        img.className = "thumb";
+        img.alt = "tangkapan layar " + c.name;
+        img.src = c.screenshot.url;
+      }
+      seen[c.screenshot.url] = img;
       el.appendChild(img);
     }
     var facts = document.createElement("dl");
