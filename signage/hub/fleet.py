@@ -34,7 +34,7 @@ from websockets.http11 import Request, Response
 
 from signage.config import Token
 from signage.core import fleet, messages as m, protocol, session as s, text
-from signage.errors import ClientError, CommandRejected
+from signage.errors import ClientError, CommandRejected, SessionError
 from signage.hub import http
 
 if TYPE_CHECKING:
@@ -124,6 +124,11 @@ class Desk:
             self.metrics.actions.labels(act.action, exc.code).inc()
             self.hub._reply(admin, m.Error(act.id, exc.code, exc.message))
             return
+        except Exception:  # our bug: say so to the admin instead of leaving them waiting
+            log.exception("%s of %s failed", act.action, text.for_log(act.name))
+            self.metrics.actions.labels(act.action, "internal_error").inc()
+            self.hub._reply(admin, m.Error(act.id, "internal_error", f"the hub could not relay the {act.action}"))
+            return
         self.metrics.actions.labels(act.action, "ok").inc()
         self.hub._push(admin, protocol.encode(result).encode("utf-8"))
 
@@ -149,7 +154,11 @@ class Desk:
         future = asyncio.get_running_loop().create_future()
         self._waiting[request.id] = (future, target)
         try:
-            for output in target.session.request_action(request):
+            try:
+                outputs = target.session.request_action(request)
+            except SessionError:  # the connection is closing under us
+                raise CommandRejected("offline", f"{act.name!r} is disconnecting") from None
+            for output in outputs:
                 self.hub._push(target, output.frame.encode("utf-8"))
             try:
                 answer = await asyncio.wait_for(future, ACTION_TIMEOUT)

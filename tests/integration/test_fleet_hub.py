@@ -324,3 +324,27 @@ async def test_a_display_that_leaves_mid_action_is_reported_offline_at_once(tmp_
         error = await a.recv_type("error")
         assert error["code"] == "offline" and "disconnected before it answered" in error["message"]
         assert asyncio.get_running_loop().time() - started < desk.ACTION_TIMEOUT  # not the timeout
+
+
+async def test_a_bug_while_relaying_is_told_to_the_admin(tmp_path, tokens):
+    config = hall_config(tmp_path)
+    async with running_hub(config) as hub, \
+            raw_client(hub.url, tokens["tv-semua"], role="display") as tv, \
+            raw_client(hub.url, tokens[ADMIN], role="admin", subscribe=False) as admin:
+        await tv.recv_type("welcome")
+        await admin.recv_type("welcome")
+        await tv.send(heartbeat())
+        await until(lambda: _listed(hub, tokens, "tv-a"))
+
+        def broken(name, png):
+            raise RuntimeError("a bug in storing the thumbnail")
+
+        hub.fleet._store = broken  # the one method this test breaks
+        responder = asyncio.create_task(answer_actions(tv, {"screenshot": lambda r: png(64, 36)}))
+        try:
+            await admin.send({"type": "act", "id": "s1", "action": "screenshot", "name": "tv-a"})
+            error = await admin.recv_type("error")
+            assert (error["id"], error["code"]) == ("s1", "internal_error")
+        finally:
+            responder.cancel()
+        assert hub.failure is None  # the hub serves on
