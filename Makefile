@@ -11,7 +11,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # fonts-dejavu-core: board font; python3-venv: the virtualenv itself; shellcheck: checks deploy/install.sh;
 # nodejs: runs hub.js against the session vectors.
 APT_PACKAGES := python3-venv espeak-ng libespeak-ng1 xvfb xauth fonts-dejavu-core chromium \
-                tesseract-ocr sox imagemagick procps shellcheck nodejs
+                tesseract-ocr sox imagemagick procps shellcheck nodejs zbar-tools
 
 .PHONY: demo test bench wheel system venv clean
 

@@ -30,6 +30,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
+    ("printer", "signage.printer.cli_printer", "print the tickets a kiosk issues (ESC/POS ticket printer)"),
 ]
 
 

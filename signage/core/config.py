@@ -84,6 +84,7 @@ class HubConfig:
     ping_timeout: float
     compression: bool
     server_names: tuple[str, ...] = ()  # Host names the hub answers to; empty: IP literals and localhost
+    public_url: str = ""  # how phones reach the hub (QR codes); empty: http://<host>:<port>
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,20 @@ class FleetConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    when_ahead: int = 3  # "Sebentar lagi giliran Anda" (and the webhook's `near`) at this many ahead or fewer
+    webhook: str | None = None  # POST near/called for tickets with a phone number; None: off
+    webhook_timeout: float = 5.0  # seconds per attempt
+    webhook_retries: int = 4  # attempts after the first, with backoff
+    webhook_queue: int = 200  # notifications waiting to be sent; beyond it the oldest is dropped
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    paper: int = 80  # roll width in mm: 58 or 80
+
+
+@dataclass(frozen=True)
 class HallConfig:
     name: str
     short_name: str
@@ -163,6 +178,8 @@ class Config:
     display: DisplayConfig
     announcer: AnnouncerConfig
     tokens: tuple[Token, ...]
+    notify: NotifyConfig = NotifyConfig()
+    printer: PrinterConfig = PrinterConfig()
     fleet: FleetConfig = FleetConfig()
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
@@ -254,6 +271,13 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "hub.ping_timeout": 10,
     "hub.compression": False,
     "hub.server_names": (),
+    "hub.public_url": "",
+    "notify.when_ahead": 3,
+    "notify.webhook": None,
+    "notify.webhook_timeout": 5,
+    "notify.webhook_retries": 4,
+    "notify.webhook_queue": 200,
+    "printer.paper": 80,
     "queue.no_show_window_minutes": 30,
     "queue.transfer": "keep_place",
     "queue.priority": True,

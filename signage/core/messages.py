@@ -59,6 +59,7 @@ class Issue:
     id: str
     service: str
     priority: bool = False
+    phone: str | None = field(default=None, repr=False)  # for notify.webhook; kept in memory for the day only
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,9 @@ class Ack:
     seq: int
     duplicate: bool = False  # this id was seen before; same seq as the first time
     event: Event | None = None  # the event the command produced (ticket details for kiosks)
+    track: str | None = None  # issued: the ticket's capability code for /t/<code>, to the issuing kiosk only
+    wait: "Wait | None" = None  # issued: the wait estimate, minutes
+    printing: str | None = None  # issued: "printing" (a printer agent has the job), "offline" (it had one, gone)
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,90 @@ class Error:
     message: str
 
 
+
+# ---------------------------------------------------------------- the visitor's journey (issue 14)
+# Printer agents (hello role "printer" with their kiosk's token) and phone pages (role "ticket", token =
+# the capability code) get no hall events: only the notices below, about their own tickets.
+
+PRINT_FAILURES = ("paper_out", "cover_open", "offline", "device_missing", "error")
+TICKET_STATES = ("waiting", "called", "skipped", "done")
+
+
+@dataclass(frozen=True)
+class Printed:
+    """printer agent → hub: the ticket came out."""
+
+    id: str
+    ticket: str
+
+
+@dataclass(frozen=True)
+class PrintFailed:
+    """printer agent → hub: it did not; `reason` is one of PRINT_FAILURES."""
+
+    id: str
+    ticket: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reprint:
+    """kiosk → hub: print its last ticket again (within REPRINT_SECONDS of issuing it)."""
+
+    id: str
+    ticket: str
+
+
+VISITOR_COMMANDS = (Printed, PrintFailed, Reprint)
+
+
+@dataclass(frozen=True)
+class Wait:
+    low: int  # minutes
+    high: int
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """hub → the issuing kiosk's printer agent(s): type "print"."""
+
+    ticket: str
+    service: str
+    at: datetime
+    position: int
+    url: str  # the phone page, for the QR code
+    wait: Wait | None = None
+    priority: bool = False
+    reprint: bool = False
+
+
+@dataclass(frozen=True)
+class PrintStatus:
+    """hub → the issuing kiosk: type "print_status"; status printing | printed | failed."""
+
+    ticket: str
+    status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketStatus:
+    """hub → a phone page: one ticket's place, sent on connect and whenever it changes."""
+
+    ticket: str
+    service: str
+    state: str  # one of TICKET_STATES
+    issued: datetime
+    position: int = 0  # waiting: 1 = next in its service's line
+    wait: Wait | None = None
+    near: bool = False  # waiting with notify.when_ahead or fewer ahead
+    counter: int | None = None  # called
+    counter_name: str | None = None
+    service_name: str | None = None
+    hall: str | None = None
+
+
+NOTICE_TYPES = (PrintJob, PrintStatus, TicketStatus)
 # ---------------------------------------------------------------- fleet (not journaled: no seq, no event)
 # A display reports its health every fleet.heartbeat_seconds; an admin asks the hub
 # for an action on one named client, the hub asks that client, and answers the admin.

@@ -39,6 +39,9 @@ _COMMANDS: dict[str, type] = {
     "skip": m.Skip,
     "done": m.Done,
     "transfer": m.Transfer,
+    "printed": m.Printed,
+    "print_failed": m.PrintFailed,
+    "reprint": m.Reprint,
 }
 _EVENTS: dict[str, type] = {
     "called": m.Called,
@@ -47,8 +50,9 @@ _EVENTS: dict[str, type] = {
     "ticker": m.TickerSet,
     "issued": m.Issued,
 }
+_NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus}
 # "ticker" names both a command and its event, so map classes from each table separately.
-_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS) for name, cls in table.items()}
+_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _NOTICES) for name, cls in table.items()}
 _TYPE_OF.update({m.Hello: "hello", m.Welcome: "welcome", m.Ack: "ack", m.Error: "error"})
 # Fleet messages: answered outside the journal (signage.core.fleet, signage.hub.fleet).
 _FLEET: dict[str, type] = {"heartbeat": m.Heartbeat, "act": m.Act, "action_reply": m.ActionReply}
@@ -197,7 +201,7 @@ def _json_kind(value: Any) -> str:
 
 def _hello(obj: dict) -> m.Hello:
     r = _Fields(obj, {"type", "role", "token", "client", "since", "subscribe"})
-    role = r.choice("role", ("display", "operator", "kiosk", "admin"))
+    role = r.choice("role", ("display", "operator", "kiosk", "printer", "ticket", "admin"))
     token = r.text("token", 256)
     client = r.text("client", MAX_CLIENT, default="anonymous")
     since = r.seq("since")
@@ -220,6 +224,12 @@ def _command(cls: type, obj: dict) -> m.Command:
     elif cls is m.Issue:
         values["service"] = r.text("service", 40)
         values["priority"] = r.boolean("priority", default=False)
+        values["phone"] = r.phone("phone")
+    elif cls in (m.Printed, m.Reprint):
+        values["ticket"] = r.ticket("ticket")
+    elif cls is m.PrintFailed:
+        values["ticket"] = r.ticket("ticket")
+        values["reason"] = r.choice("reason", m.PRINT_FAILURES)
     elif cls is m.Transfer:
         values["service"] = r.text("service", 40)
     return cls(**values)
@@ -320,6 +330,17 @@ class _Fields:
             )
         return normalize_ticket(value)
 
+    def phone(self, key: str) -> str | None:
+        """An optional phone number: 8-15 digits, an optional leading +; spaces and dashes dropped."""
+        value = self._get(key, None)
+        if value is None or value == "":
+            return None
+        digits = re.sub(r"[ -]", "", value) if isinstance(value, str) else None
+        if digits is None or not re.fullmatch(r"\+?[0-9]{8,15}", digits):
+            raise ProtocolError("bad_message", f"{key}: expected a phone number such as 081234567890, got "
+                                               f"{_show(value)}")
+        return digits
+
     def boolean(self, key: str, default: Any) -> bool | None:
         value = self._get(key, default)
         if value is not default and not isinstance(value, bool):
@@ -398,6 +419,12 @@ def to_wire(message: Any) -> dict:
             out["duplicate"] = True
         if message.event is not None:
             out["event"] = to_wire(message.event)
+        if message.track is not None:
+            out["track"] = message.track
+        if message.wait is not None:
+            out["wait"] = {"low": message.wait.low, "high": message.wait.high}
+        if message.printing is not None:
+            out["printing"] = message.printing
         return out
     if isinstance(message, m.Error):
         return {"type": kind, "id": message.id, "code": message.code, "message": message.message}
@@ -430,6 +457,10 @@ def to_wire(message: Any) -> dict:
             continue
         elif f.name == "keep_place" and not value:
             continue
+        elif f.name == "phone" and value is None:
+            continue
+        elif isinstance(value, m.Wait):
+            value = {"low": value.low, "high": value.high}
         out[f.name] = value
     return out
 
@@ -470,7 +501,9 @@ def from_wire(obj: dict) -> Any:
             )
         if kind == "ack":
             event = from_wire(obj["event"]) if obj.get("event") else None
-            return m.Ack(obj["id"], int(obj["seq"]), bool(obj.get("duplicate", False)), event)
+            wait = obj.get("wait")
+            return m.Ack(obj["id"], int(obj["seq"]), bool(obj.get("duplicate", False)), event, obj.get("track"),
+                         m.Wait(int(wait["low"]), int(wait["high"])) if wait else None, obj.get("printing"))
         if kind == "error":
             return m.Error(obj.get("id"), obj["code"], obj["message"])
         if kind == "action":
@@ -479,15 +512,17 @@ def from_wire(obj: dict) -> Any:
         if kind == "action_result":
             png = base64.b64decode(obj["png"], validate=True) if obj.get("png") else None
             return m.ActionResult(obj["id"], obj["action"], obj["name"], obj.get("detail", ""), png)
-        cls = _EVENTS.get(kind)
+        cls = _EVENTS.get(kind) or _NOTICES.get(kind)
         if cls is None:
             raise ProtocolError("bad_message", f"type: unknown frame type {kind!r} from hub")
         values = {}
         for f in fields(cls):
             if f.name in obj:
                 value = obj[f.name]
-                if f.name == "at":
+                if f.name in ("at", "issued"):
                     value = _parse_time(value)
+                elif f.name == "wait":
+                    value = m.Wait(int(value["low"]), int(value["high"])) if value else None
                 elif f.name == "waiting":
                     value = {str(k): int(v) for k, v in value.items()}
                 values[f.name] = value
@@ -553,7 +588,12 @@ def sanitize_event(event: m.Event) -> m.Event:
 
 
 def encode_command(command: m.Command) -> str:
-    """Canonical text of a command, stored to detect a reused id with other content."""
+    """Canonical text of a command, stored to detect a reused id with other content.
+
+    Without the visitor's phone number: the journal keeps commands for ever, the number only that day.
+    """
+    if isinstance(command, m.Issue) and command.phone is not None:
+        command = replace(command, phone=None)
     return encode(command)
 
 

@@ -79,6 +79,10 @@ class CloseCode(enum.IntEnum):
 FINAL_CLOSE_CODES = frozenset({CloseCode.BAD_HELLO, CloseCode.UNAUTHORIZED, CloseCode.FORBIDDEN})
 FINAL_ERROR_CODES = frozenset({"unauthorized", "forbidden"})
 FINAL_HTTP_STATUSES = frozenset({401, 403})
+# Hello roles a token of another role may take: a kiosk's printer agent uses the kiosk's token.
+ROLE_OF_TOKEN = {"printer": "kiosk"}
+# Roles that never receive hall events, only notices about their own tickets.
+NOTICE_ONLY_ROLES = frozenset({"printer", "ticket"})
 
 
 def is_final_close(code: int | None) -> bool:
@@ -155,6 +159,11 @@ class EventReceived:
 
 
 @dataclass(frozen=True)
+class NoticeReceived:
+    notice: m.PrintJob | m.PrintStatus | m.TicketStatus  # about this client's own tickets, no seq
+
+
+@dataclass(frozen=True)
 class Replied:
     id: str
     reply: m.Ack | m.Error | m.ActionResult
@@ -185,8 +194,8 @@ class Closed:
     unanswered: tuple[str, ...] = ()  # command ids sent without a reply
 
 
-Output = Union[Send, Close, Greeted, CommandReceived, FleetReceived, ScreenshotReceived, HelloRefused,
-               Welcomed, EventReceived, Replied, ActionRequested, HubError, Refused, Closed]
+Output = Union[Send, Close, Greeted, CommandReceived, FleetReceived, ScreenshotReceived, HelloRefused, Welcomed,
+               EventReceived, NoticeReceived, Replied, ActionRequested, HubError, Refused, Closed]
 
 
 class Phase(enum.Enum):
@@ -306,12 +315,15 @@ class ServerSession:
         token = self.authenticate(hello.token)
         if token is None:
             return self._refuse(CommandRejected("unauthorized", "unknown token"), CloseCode.UNAUTHORIZED)
-        if token.role != hello.role:
+        if token.role != ROLE_OF_TOKEN.get(hello.role, hello.role):
             return self._refuse(CommandRejected(
                 "forbidden", f"token {token.name!r} is a {token.role} token, not {hello.role}"), CloseCode.FORBIDDEN)
         self.phase = Phase.GREETED
         self.hello, self.token = hello, token
-        self.subscribe = hello.subscribe if hello.subscribe is not None else token.role != "kiosk"
+        if hello.role in NOTICE_ONLY_ROLES:
+            self.subscribe = False
+        else:
+            self.subscribe = hello.subscribe if hello.subscribe is not None else token.role != "kiosk"
         return [Greeted(hello, token, self.subscribe)]
 
     def _refuse(self, exc: ClientError, code: CloseCode) -> list[Output]:
@@ -382,6 +394,8 @@ class ClientSession:
             return [HubError(message)] if isinstance(message, m.Error) else []
         if isinstance(message, m.EVENT_TYPES):
             return self._event(message)
+        if isinstance(message, m.NOTICE_TYPES):
+            return [NoticeReceived(message)]
         if isinstance(message, m.ActionRequest):
             return [ActionRequested(message)]
         if isinstance(message, m.ActionResult):

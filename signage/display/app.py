@@ -29,7 +29,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -38,10 +38,12 @@ import pygame
 from signage.config import Config, Zone
 from signage.core import hall, protocol
 from signage.core.announcements import CallNotice, notice_for
+from signage.core.clock import corrected
+from signage.core.text import for_log
 from signage.core.layout import LinkStatus, View, build_view
 from signage.display import fleet
 from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged
-from signage.display.renderer import Renderer
+from signage.display.renderer import Renderer, drawable
 
 log = logging.getLogger("signage.display")
 
@@ -62,13 +64,17 @@ class Announcer(Protocol):
 
 @dataclass
 class HallClock:
-    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome."""
+    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome.
+
+    One owner: only the render thread sets `offset`, to the absolute value the link measured
+    against the uncorrected system clock (signage.core.clock), so nothing is lost on reconnect.
+    """
 
     tz: Any
-    offset: float = 0.0
+    offset: float = 0.0  # hub clock minus the system clock, seconds
 
     def __call__(self) -> datetime:
-        return datetime.now(self.tz) + timedelta(seconds=self.offset)
+        return corrected(datetime.now(self.tz), self.offset)
 
 
 class Display:
@@ -166,7 +172,7 @@ class Display:
                 self._act(update.request)
             elif isinstance(update, StatusChanged):
                 if update.clock_offset is not None:
-                    self.clock.offset = update.clock_offset
+                    self.clock.offset = update.clock_offset  # absolute: assigning it is idempotent
                 if update.status.state != self.status.state:
                     log.info("link %s%s", update.status.state,
                              f": {update.status.detail}" if update.status.detail else "")
@@ -202,8 +208,8 @@ class Display:
             self.link.send_threadsafe(protocol.encode(reply), wait)
 
     def _announce(self, notice: CallNotice) -> None:
-        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind, notice.ticket,
-                 notice.counter, notice.live)
+        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind,
+                 for_log(notice.ticket), notice.counter, notice.live)
         if self.announcer is not None:
             self.announcer.submit(notice, self.clock())
 
@@ -260,7 +266,7 @@ class Display:
             "link": self.status.state,
             "alert": view.alert,
             "size": list(view.size),
-            "texts": {r.key: [t.text for t in r.texts()] for r in view.regions},
+            "texts": {r.key: [drawable(t.text) for t in r.texts()] for r in view.regions},  # as drawn
         }
         json_tmp = directory / "frame.tmp.json"
         json_tmp.write_text(protocol.encode_document(info), encoding="utf-8")

@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Union
 
 from websockets.asyncio.client import connect
@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from signage.core import messages as m, session as s, sync, text
 from signage.core.backoff import backoff_delay
+from signage.core.clock import skew
 from signage.core.layout import LinkStatus
 
 log = logging.getLogger("signage.display.link")
@@ -46,7 +47,7 @@ class BoardChanged:
 @dataclass(frozen=True)
 class StatusChanged:
     status: LinkStatus
-    clock_offset: float | None = None  # hub clock minus ours, seconds, measured at welcome
+    clock_offset: float | None = None  # hub clock minus the system clock (absolute), measured at welcome
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,15 @@ Update = Union[BoardChanged, StatusChanged, ActionAsked]
 class HubLink:
     def __init__(self, url: str, token: str, *, client: str, history_limit: int,
                  clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
+                 system_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  heartbeat: Callable[[float | None], m.Heartbeat] | None = None, heartbeat_seconds: float = 5.0):
         self.url = url
         self.token = token
         self.client = client
         self.history_limit = history_limit
-        self.clock = clock  # local hall-time clock (aware), for status times and skew
+        self.clock = clock  # hall-time clock (aware, corrected), for status times
+        self.system_clock = system_clock  # uncorrected: skew is measured against this, never against `clock`
+        self._hello_sent_at: datetime | None = None
         self.wake = wake
         self.updates: queue.SimpleQueue[Update] = queue.SimpleQueue()
         self.board = sync.Board()
@@ -155,7 +159,9 @@ class HubLink:
 
     async def _main(self) -> None:
         attempt = 0
-        session = s.ClientSession("display", self.token, self.client, True)
+        # The board this link was given (or a fresh one): resume from its seq if it was ever synced.
+        session = s.ClientSession("display", self.token, self.client, True,
+                                  self.board.seq if self.board.synced else None)
         while True:
             session = session.next_attempt() if session.phase is not s.Phase.IDLE else session
             closed = await self._session(session)
@@ -183,11 +189,14 @@ class HubLink:
                                close_timeout=2) as ws:
                 outputs = session.start(loop.time(), WELCOME_TIMEOUT)
                 self._ws = ws
+                self._hello_sent_at = None
                 while True:
                     if beating is None and session.phase is s.Phase.LIVE and self.heartbeat is not None:
                         beating = asyncio.create_task(self._beat(ws, session))
                     for output in outputs:
                         if isinstance(output, s.Send):
+                            if self._hello_sent_at is None:  # the hello: start of the skew round trip
+                                self._hello_sent_at = self.system_clock()
                             await ws.send(output.frame)
                         elif isinstance(output, s.Close):
                             await ws.close(output.code, output.reason)
@@ -236,12 +245,14 @@ class HubLink:
     def _apply(self, output: s.Output) -> None:
         """What the session tells the board."""
         if isinstance(output, s.Welcomed):
+            received_at = self.system_clock()
             welcome = output.welcome
             self.token_name = welcome.name
             if not output.resumed:
                 self.board = sync.adopt(welcome)
                 self._emit(BoardChanged(self.board.state, None))
-            offset = (welcome.server_time - self.clock()).total_seconds() if welcome.server_time else 0.0
+            # Measured against the uncorrected system clock, at the round trip's midpoint (core/clock.py).
+            offset = skew(welcome.server_time, self._hello_sent_at, received_at) if welcome.server_time else None
             log.info("link: connected to %s, hub seq %d, since %s: %s", self.url, welcome.seq,
                      "?" if not output.resumed else self.board.seq,
                      f"adopted snapshot (day {welcome.state.day})" if not output.resumed

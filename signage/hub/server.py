@@ -45,6 +45,8 @@ from signage.core.tokens import token_warnings
 from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
 from signage.hub import fleet as fleet_desk, http
 from signage.hub.journal import Journal, Record
+from signage.hub.visitor import Visitors
+from signage.hub.webhook import Notifier
 from signage.web.public import public_config
 
 log = logging.getLogger("signage.hub")
@@ -121,6 +123,9 @@ class Hub:
         self._tasks: set[asyncio.Task] = set()
         self._failed: asyncio.Event | None = None
         self._stopping = False
+        self.notifier = Notifier(config.notify) if config.notify.webhook else None
+        self.visitors = Visitors(config, send=self._send_notice, clients=lambda: self.clients,
+                                 public_url=self.public_url, notifier=self.notifier)
         self.fleet = fleet_desk.Desk(self)  # heartbeats, remote actions, /status, /metrics
 
     # ------------------------------------------------------------ lifecycle
@@ -139,6 +144,8 @@ class Hub:
         self._failed = asyncio.Event()
         self._inbox = asyncio.Queue(INBOX_MAX)
         self.spawn(self._process(), "command processor", vital=True)
+        if self.notifier is not None:
+            self.spawn(self.notifier.run(), "webhook sender")
         self._server = await serve(
             self._handle, self.host, self.port,
             process_request=self._http, process_response=self._secure,
@@ -159,6 +166,7 @@ class Hub:
         today = service_day(self.clock())
         state = rebuild(self.journal.events_of_day(today), self.hub.history).for_day(today)
         self.state = HubState(replace(state.hall, seq=self.seq), state.queue)
+        self.visitors.load(self.journal.path.parent, self.journal.events_of_day(today), today)
         first = max(0, self.seq - self.hub.replay_window)
         self.replay.extend([e, None] for e in self.journal.events_after(first, self.hub.replay_window))
 
@@ -189,6 +197,16 @@ class Hub:
     def url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         return f"ws://{host}:{self.port}/"
+
+    def public_url(self) -> str:
+        """Where phones reach the hub (the ticket's QR code)."""
+        return self.hub.public_url or self.url.replace("ws://", "http://", 1).rstrip("/")
+
+    def _authenticate(self, secret: str) -> Token | None:
+        return self.config.token(secret) or self.visitors.authenticate(secret, self.clock())
+
+    def _send_notice(self, client: "Client", message) -> None:
+        self._push(client, _wire(protocol.encode(message)))
 
     def spawn(self, coro: Coroutine, name: str, *, vital: bool = False) -> asyncio.Task:
         """Run a background task that is tracked, awaited at stop, and never fails unseen."""
@@ -254,7 +272,7 @@ class Hub:
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
             body = protocol.encode_document(public_config(self.config))
             return http.response(HTTPStatus.OK, body, "application/json")
-        return http.static(path)
+        return self.visitors.http(path, self.clock()) or http.static(path)
 
     def _secure(self, connection: ServerConnection, request: Request, response: Response) -> Response:
         return http.secure(response)
@@ -299,12 +317,13 @@ class Hub:
             self.fleet.disconnected(client)
             client.dropped = True
             client.session.closed()
+            self.visitors.disconnected(client)
             writer.cancel()
             log.info("%s disconnected (%s)", client.label, ws.close_code)
 
     async def _greet(self, ws: ServerConnection) -> Client | None:
         """Run the session's hello; on success queue welcome + replay. None if refused."""
-        session = s.ServerSession(self.config.token, self.limits, time.monotonic())
+        session = s.ServerSession(self._authenticate, self.limits, time.monotonic())
         try:
             frame = await asyncio.wait_for(ws.recv(), s.HELLO_TIMEOUT)
             outputs = session.receive(frame, time.monotonic())
@@ -331,11 +350,14 @@ class Hub:
         # welcome on every reconnect, and never caught up.
         client = Client(ws, session, asyncio.Queue(self.hub.send_queue + len(replay)))
         token = greeted.token
-        welcome = m.Welcome(self.seq, self.state.hall, token.role, token.name, token.counters, len(replay), now)
+        # Phone pages and printer agents see no hall state, only notices about their own tickets.
+        hall = self.state.hall if greeted.hello.role not in s.NOTICE_ONLY_ROLES else m.Snapshot(self.seq, self.state.hall.day)
+        welcome = m.Welcome(self.seq, hall, token.role, token.name, token.counters, len(replay), now)
         for output in session.welcome(welcome, []):
             self._push(client, _wire(output.frame))
         for frame in replay:
             self._push(client, frame)
+        self.visitors.connected(client, self.state, now)
         return client
 
     async def _refuse(self, ws: ServerConnection, outputs: list[s.Output]) -> None:
@@ -387,6 +409,10 @@ class Hub:
                                                 f"second over all its connections; slow down"))
                     self.fleet.metrics.commands.labels("rate_limited").inc()
                     continue
+                if isinstance(output.command, m.VISITOR_COMMANDS):  # print reports, reprints: nothing to journal
+                    self._reply(client, self.visitors.command(client, output.command, self.state, self.clock()))
+                    continue
+                self.visitors.remember_phone(client.token, output.command)
                 await self._inbox.put((client, output.command, time.monotonic()))
 
     def _token_allows(self, token: Token, now: float) -> bool:
@@ -435,6 +461,7 @@ class Hub:
         today = service_day(now)
         if self.state.hall.day != today:
             self.state = self.state.for_day(today)
+        self.visitors.roll(today)
 
     async def _process(self) -> None:
         loop = asyncio.get_running_loop()
@@ -509,16 +536,21 @@ class Hub:
         if stored:
             self.state, self.seq = state, seq
             self.fleet.committed(seq)
+            for record in records:
+                self.visitors.applied(record.event, record.actor, record.command_id, self.state)
         for client, reply, received in replies:
             if isinstance(reply, _Pending):
                 event = reply.record.event
                 reply = (m.Ack(reply.record.command_id, event.seq, reply.duplicate, event) if stored else
                          m.Error(reply.record.command_id, "storage_failed",
                                  f"not stored, not applied: {self.stats.last_storage_error}"))
+            if isinstance(reply, m.Ack):
+                reply = self.visitors.ack(client, reply, self.state)
             self._answer(client, reply, received)
         if stored:
             for record in records:
                 self._broadcast(record.event, record.body)
+            self.visitors.after_batch(self.state, now)
 
     def _answer(self, client: Client, reply: m.Ack | m.Error, received: float) -> None:
         self._reply(client, reply)

@@ -38,6 +38,8 @@ def normalise(output) -> dict:
         return {"welcomed": {"resumed": output.resumed, "seq": None}}
     if isinstance(output, s.EventReceived):
         return {"event": output.event.seq}
+    if isinstance(output, s.NoticeReceived):
+        return {"notice": protocol.type_name(output.notice)}
     if isinstance(output, s.Replied):
         return {"replied": {"id": output.id, "type": protocol.type_name(output.reply)}}
     if isinstance(output, s.ActionRequested):

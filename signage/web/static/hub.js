@@ -22,11 +22,12 @@
   var REPLY_TIMEOUT_MS = 8000;
   var BACKOFF_FIRST_MS = 500;
   var BACKOFF_MAX_MS = 10000;
+  var NOTICE_TYPES = ["print", "print_status", "ticket_status"]; // about this client's own tickets, no seq
 
   /* One connection attempt, sans I/O: frames in, outputs out.
    * Outputs: {type: "send", frame}, {type: "close", code, reason}, {type: "welcomed", welcome, resumed},
-   * {type: "event", event}, {type: "replied", id, reply}, {type: "action_requested", request},
-   * {type: "hub_error", error},
+   * {type: "event", event}, {type: "notice", notice}, {type: "replied", id, reply},
+   * {type: "action_requested", request}, {type: "hub_error", error},
    * {type: "refused", error, final}, {type: "closed", code, reason, final, immediate, unanswered}. */
   function ClientSession(options) {
     this.role = options.role;
@@ -85,6 +86,7 @@
       return frame.type === "error" ? [{type: "hub_error", error: frame}] : [];
     }
     if (typeof frame.seq === "number") return this._event(frame);
+    if (NOTICE_TYPES.indexOf(frame.type) >= 0) return [{type: "notice", notice: frame}];
     // Fleet (docs/protocol.md, section 6): an action asked of this client; an admin's answer, by id.
     if (frame.type === "action") return [{type: "action_requested", request: frame}];
     if (frame.type === "action_result") {
@@ -187,7 +189,7 @@
   /* The connection: a ClientSession per attempt, reconnect with backoff, one command
    * in flight, re-sent with the same id after a reconnect.
    * options: role, token, client, subscribe,
-   *          onWelcome(welcome), onEvent(event), onError(error without a pending id),
+   *          onWelcome(welcome), onEvent(event), onNotice(notice), onError(error without a pending id),
    *          onStatus({state: "connecting"|"connected"|"reconnecting"|"refused"|"stopped",
    *                    delayMs, error}) */
   function HubLink(options) {
@@ -332,6 +334,8 @@
         if (this.pending) this._transmit();
       } else if (out.type === "event") {
         if (o.onEvent) o.onEvent(out.event);
+      } else if (out.type === "notice") {
+        if (o.onNotice) o.onNotice(out.notice);
       } else if (out.type === "replied") {
         if (this.pending && out.id === this.pending.command.id) this._settle(out.reply);
       } else if (out.type === "hub_error") {
