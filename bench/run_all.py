@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "hostile": ("bench_hostile.py", [], ["--frames", "500", "--rounds", "1"]),
     "estimate": ("bench_estimate.py", [], ["--days", "3"]),
     "playback": ("bench_playback.py", [], ["--rounds", "2"]),
+    "fleet": ("bench_fleet.py", [], ["--seconds", "6", "--rounds", "1", "--shots", "12"]),
 }
 
 

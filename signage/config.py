@@ -23,12 +23,14 @@ import yaml
 
 from signage.core import tickets
 from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, Agency,
-                                 AnnouncerConfig, Config, Counter, DisplayConfig, HallConfig, HubConfig, NotifyConfig,
-                                 PrinterConfig, QueueConfig, RateLimit, Service, Token, Zone, fallback_counter_name)
+                                 AnnouncerConfig, Config, Counter, DisplayConfig, FleetConfig, HallConfig, HubConfig,
+                                 NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service, Token, Zone,
+                                 fallback_counter_name)
 from signage.core.text import problem as text_problem
 from signage.errors import ConfigError
 
 __all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AnnouncerConfig", "Config", "Counter", "DisplayConfig",
+           "FleetConfig",
            "HallConfig", "HubConfig", "QueueConfig", "RateLimit", "Service", "Token", "Zone", "load_config",
            "parse_config"]
 
@@ -215,7 +217,7 @@ class _Validator:
             return None
         self.check_text(raw)
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens", "notify", "printer"}, "")
+                                "display", "announcer", "tokens", "notify", "printer", "fleet"}, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -232,10 +234,11 @@ class _Validator:
         tokens = self.tokens(raw, numbers)
         notify = self.notify(self.section(raw, "notify", "", required=False))
         printer = self.printer(self.section(raw, "printer", "", required=False))
+        fleet = self.fleet(self.section(raw, "fleet", "", required=False))
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens, notify, printer)
+                      announcer, tokens, notify, printer, fleet)
 
     def notify(self, raw: dict) -> NotifyConfig | None:
         p = "notify."
@@ -253,6 +256,19 @@ class _Validator:
         self.unknown_keys(raw, {"paper"}, "printer.")
         paper = self.get(raw, "paper", "printer.", _choice((58, 80)), "58 or 80 (mm)")
         return PrinterConfig(paper) if paper is not None else None
+
+    def fleet(self, raw: dict) -> FleetConfig | None:
+        p = "fleet."
+        self.unknown_keys(raw, {"heartbeat_seconds", "alert_after_seconds", "disk_low_mb"}, p)
+        beat = self.get(raw, "heartbeat_seconds", p, _pos_number, "a positive number of seconds")
+        after = self.get(raw, "alert_after_seconds", p, _pos_number, "a positive number of seconds")
+        disk = self.get(raw, "disk_low_mb", p, _nonneg_number, "a number of megabytes >= 0")
+        if None in (beat, after, disk):
+            return None
+        if after < beat:
+            self.fail(f"{p}alert_after_seconds", f"{after:g} is shorter than fleet.heartbeat_seconds ({beat:g}): "
+                                                 "every client would look missing between heartbeats")
+        return FleetConfig(float(beat), float(after), float(disk))
 
     def hall(self, raw: dict) -> HallConfig | None:
         p = "hall."

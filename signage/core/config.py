@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from signage.errors import ConfigError
 
-ROLES = ("operator", "display", "kiosk")
+ROLES = ("operator", "display", "kiosk", "admin")  # admin: the technician (/status, remote actions)
 LOCALES = ("id", "en")
 MIN_SECRET_LENGTH = 8  # shorter token secrets are refused
 STRONG_SECRET_LENGTH = 16  # shorter ones are accepted with a warning (check-config --strict refuses them)
@@ -135,6 +135,13 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class FleetConfig:
+    heartbeat_seconds: float = 5.0  # every display reports its health this often
+    alert_after_seconds: float = 15.0  # a known client silent for longer raises "missing"
+    disk_low_mb: float = 500.0  # free disk below this raises "disk_low"
+
+
+@dataclass(frozen=True)
 class NotifyConfig:
     when_ahead: int = 3  # "Sebentar lagi giliran Anda" (and the webhook's `near`) at this many ahead or fewer
     webhook: str | None = None  # POST near/called for tickets with a phone number; None: off
@@ -173,6 +180,7 @@ class Config:
     tokens: tuple[Token, ...]
     notify: NotifyConfig = NotifyConfig()
     printer: PrinterConfig = PrinterConfig()
+    fleet: FleetConfig = FleetConfig()
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
     @cached_property
@@ -297,6 +305,9 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "announcer.recall_templates": DEFAULT_RECALL_TEMPLATES,
     "announcer.pronunciations": MappingProxyType({}),
     "announcer.voice_pack": None,
+    "fleet.heartbeat_seconds": 5,
+    "fleet.alert_after_seconds": 15,
+    "fleet.disk_low_mb": 500,
 })
 
 # String values that may hold newlines and tabs (the text rule's long-text fields), by key

@@ -316,3 +316,77 @@ class TicketStatus:
 
 
 NOTICE_TYPES = (PrintJob, PrintStatus, TicketStatus)
+# ---------------------------------------------------------------- fleet (not journaled: no seq, no event)
+# A display reports its health every fleet.heartbeat_seconds; an admin asks the hub
+# for an action on one named client, the hub asks that client, and answers the admin.
+# See signage.core.fleet and docs/protocol.md ("Fleet").
+
+AUDIO_STATES = ("ok", "silent", "off")  # off: this client is not meant to speak
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    name: str  # --name, default the token's name
+    version: str
+    uptime_s: float
+    fps: float  # frames drawn per second since the last heartbeat
+    seq: int  # last seq applied
+    cpu_percent: float  # of one core, since the last heartbeat
+    rss_bytes: int
+    disk_free_bytes: int
+    audio: str  # AUDIO_STATES
+    audio_reason: str = ""
+    zone: str | None = None
+    layout: str | None = None
+    resolution: tuple[int, int] | None = None
+    rtt_ms: float | None = None  # websocket ping round trip
+    clock: datetime | None = None  # the client's own wall clock when sent; the hub works out the skew
+    voice_lease: str | None = None
+    content_version: str | None = None
+    cache_bytes: int = 0
+    broken: tuple[str, ...] = ()  # content files that failed to load
+    warnings: int = 0
+    last_warnings: tuple[str, ...] = ()
+
+
+ACTIONS = ("screenshot", "identify", "restart")
+
+
+@dataclass(frozen=True)
+class Act:
+    """Admin → hub: do `action` on the client called `name`."""
+
+    id: str
+    action: str  # ACTIONS
+    name: str
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """Hub → client: do `action` now. A screenshot is answered by one binary PNG frame."""
+
+    id: str
+    action: str
+    seconds: float = 10.0  # identify: how long the card stays
+    max_width: int = 640  # screenshot: scale down to at most this
+    max_bytes: int = 262144  # screenshot: larger PNGs are refused
+
+
+@dataclass(frozen=True)
+class ActionReply:
+    """Client → hub: an identify or restart was done (or could not be: ok False)."""
+
+    id: str
+    ok: bool = True
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """Hub → admin: what the named client answered; `png` holds a screenshot."""
+
+    id: str
+    action: str
+    name: str
+    detail: str = ""
+    png: bytes | None = None

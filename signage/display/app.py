@@ -41,7 +41,8 @@ from signage.core.announcements import CallNotice, notice_for
 from signage.core.clock import corrected
 from signage.core.text import for_log
 from signage.core.layout import LinkStatus, View, build_view
-from signage.display.link import BoardChanged, HubLink, StatusChanged
+from signage.display import fleet
+from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged
 from signage.display.renderer import Renderer, drawable
 
 log = logging.getLogger("signage.display")
@@ -104,6 +105,11 @@ class Display:
         self._ticker_t0 = mono()
         self._next_ticker = 0.0
         self._saved: tuple | None = None  # (seq, link state) of the last --snapshot-dir frame
+        self.identity: Callable[[], list[str]] = lambda: []  # identify card: name, address, version
+        self._identity_lines: list[str] = []
+        self.identify_until: float | None = None
+        self.restart_requested = False
+        self._identified: float | None = None
 
     # ------------------------------------------------------------ loop
 
@@ -137,6 +143,8 @@ class Display:
             waits.append((self.view.wake_at - self.clock()).total_seconds())
         if self.view is not None and self.view.ticker is not None:
             waits.append(self._next_ticker - self.mono())
+        if self.identify_until is not None:
+            waits.append(self.identify_until - self.mono())
         return max(0.0, min(waits))
 
     def _handle(self, event: pygame.event.Event) -> None:
@@ -160,6 +168,8 @@ class Display:
                     notice = notice_for(update.event)
                     if notice is not None:
                         self._announce(notice)
+            elif isinstance(update, ActionAsked):
+                self._act(update.request)
             elif isinstance(update, StatusChanged):
                 if update.clock_offset is not None:
                     self.clock.offset = update.clock_offset  # absolute: assigning it is idempotent
@@ -170,6 +180,32 @@ class Display:
                 keep_since = update.status.state == self.status.state
                 self.status = self.status if keep_since else update.status
                 self.stale = True
+
+    def _act(self, request) -> None:
+        """An admin's action, on the render thread (it owns the surface); answers go out through the link."""
+        from signage.core import messages as m
+
+        if request.action == "screenshot":  # the frame on the screen now, not a re-render
+            png = fleet.screenshot_png(self.screen, request.max_width, request.max_bytes)
+            if png is not None:
+                self.link.send_threadsafe(png)
+            else:
+                self._reply(m.ActionReply(request.id, False, f"no PNG fits in {request.max_bytes} bytes"))
+        elif request.action == "identify":
+            self.identify_until = self.mono() + request.seconds
+            self._identity_lines = self.identity()
+            self._identified = None  # draw the card on the next frame
+            self.stale = True
+            self._reply(m.ActionReply(request.id, True, " · ".join(self._identity_lines)))
+        elif request.action == "restart":
+            log.warning("restart asked by the hub: exiting cleanly (systemd starts the board again)")
+            self._reply(m.ActionReply(request.id, True, "exiting"), wait=2.0)
+            self.restart_requested = True
+            self.running = False
+
+    def _reply(self, reply, wait: float | None = None) -> None:
+        if self.link is not None:
+            self.link.send_threadsafe(protocol.encode(reply), wait)
 
     def _announce(self, notice: CallNotice) -> None:
         log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind,
@@ -185,8 +221,14 @@ class Display:
             view = build_view(self.snapshot, self.config, self.zone, now, self.status, self.screen.get_size())
             self.view = view
             self.stale = False
+        if self.identify_until is not None and self.mono() >= self.identify_until:
+            self.identify_until = None
+            self.shown = None  # the card goes: redraw the whole board under it
         rects = self.renderer.draw(view, self.screen, self.shown) if view is not self.shown else []
         board_changed = bool(rects)
+        if self.identify_until is not None and (board_changed or self._identified is None):
+            rects.append(fleet.draw_identify(self.screen, self.renderer.fonts, self._identity_lines or ["?"]))
+        self._identified = self.identify_until
         self.shown = view
         if view.ticker is not None:
             texts = view.ticker.texts

@@ -50,13 +50,19 @@ class StatusChanged:
     clock_offset: float | None = None  # hub clock minus the system clock (absolute), measured at welcome
 
 
-Update = Union[BoardChanged, StatusChanged]
+@dataclass(frozen=True)
+class ActionAsked:
+    request: m.ActionRequest  # screenshot, identify or restart: done on the render thread
+
+
+Update = Union[BoardChanged, StatusChanged, ActionAsked]
 
 
 class HubLink:
     def __init__(self, url: str, token: str, *, client: str, history_limit: int,
                  clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
-                 system_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 system_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 heartbeat: Callable[[float | None], m.Heartbeat] | None = None, heartbeat_seconds: float = 5.0):
         self.url = url
         self.token = token
         self.client = client
@@ -73,6 +79,11 @@ class HubLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._status = "connecting"
+        self.heartbeat = heartbeat  # builds this display's heartbeat, given the link's round trip (seconds)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.heartbeats = 0
+        self.token_name: str | None = None  # from the welcome: the default name in heartbeats
+        self._ws = None
 
     # ------------------------------------------------------------ render-thread side
 
@@ -100,6 +111,23 @@ class HubLink:
                 out.append(self.updates.get_nowait())
             except queue.Empty:
                 return out
+
+    def send_threadsafe(self, frame: str | bytes, timeout: float | None = None) -> bool:
+        """From the render thread: send one frame on the live connection (an action's answer).
+
+        With a timeout, wait until it was handed to the socket; False if there is no connection.
+        """
+        loop, ws = self._loop, self._ws
+        if loop is None or ws is None or loop.is_closed():
+            return False
+        future = asyncio.run_coroutine_threadsafe(ws.send(frame), loop)
+        if timeout is None:
+            return True
+        try:
+            future.result(timeout)
+        except Exception:  # closed meanwhile, or too slow: the hub's wait times out
+            return False
+        return True
 
     @property
     def alive(self) -> bool:
@@ -154,13 +182,17 @@ class HubLink:
         """One connection, driven by the session rules; returns how it ended."""
         self.connects += 1
         loop = asyncio.get_running_loop()
+        beating: asyncio.Task | None = None
         try:
             async with connect(self.url, open_timeout=OPEN_TIMEOUT, ping_interval=PING_INTERVAL,
                                ping_timeout=PING_TIMEOUT, compression=None, max_size=2 ** 22,
                                close_timeout=2) as ws:
                 outputs = session.start(loop.time(), WELCOME_TIMEOUT)
+                self._ws = ws
                 self._hello_sent_at = None
                 while True:
+                    if beating is None and session.phase is s.Phase.LIVE and self.heartbeat is not None:
+                        beating = asyncio.create_task(self._beat(ws, session))
                     for output in outputs:
                         if isinstance(output, s.Send):
                             if self._hello_sent_at is None:  # the hello: start of the skew round trip
@@ -184,6 +216,24 @@ class HubLink:
             return self._closed(session, None, "", exc.response.status_code)
         except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
             return self._closed(session, None, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._ws = None
+            if beating is not None:
+                beating.cancel()
+
+    async def _beat(self, ws, session: s.ClientSession) -> None:
+        """Every heartbeat_seconds while live: the first at once, so the hub knows us from the start."""
+        while session.phase is s.Phase.LIVE:
+            try:
+                beat = self.heartbeat(ws.latency or None)
+                for output in session.notify(beat):
+                    await ws.send(output.frame)
+                self.heartbeats += 1
+            except ConnectionClosed:
+                return
+            except Exception:  # a broken figure must not stop the board's link
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.heartbeat_seconds)
 
     def _closed(self, session: s.ClientSession, code: int | None, reason: str,
                 http_status: int | None = None) -> s.Closed:
@@ -197,6 +247,7 @@ class HubLink:
         if isinstance(output, s.Welcomed):
             received_at = self.system_clock()
             welcome = output.welcome
+            self.token_name = welcome.name
             if not output.resumed:
                 self.board = sync.adopt(welcome)
                 self._emit(BoardChanged(self.board.state, None))
@@ -210,6 +261,9 @@ class HubLink:
         elif isinstance(output, s.EventReceived):
             self.board = sync.apply(self.board, output.event, self.history_limit)
             self._emit(BoardChanged(self.board.state, output.event))
+        elif isinstance(output, s.ActionRequested):
+            log.info("hub asks for %s (%s)", output.request.action, output.request.id)
+            self._emit(ActionAsked(output.request))
         elif isinstance(output, s.HubError):
             log.warning("hub error: %s: %s", output.error.code, text.for_log(output.error.message))
         elif isinstance(output, s.Refused):

@@ -43,7 +43,7 @@ from signage.core.hall import service_day
 from signage.core.rules import HubState, decide, rebuild
 from signage.core.tokens import token_warnings
 from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
-from signage.hub import http
+from signage.hub import fleet as fleet_desk, http
 from signage.hub.journal import Journal, Record
 from signage.hub.visitor import Visitors
 from signage.hub.webhook import Notifier
@@ -126,6 +126,7 @@ class Hub:
         self.notifier = Notifier(config.notify) if config.notify.webhook else None
         self.visitors = Visitors(config, send=self._send_notice, clients=lambda: self.clients,
                                  public_url=self.public_url, notifier=self.notifier)
+        self.fleet = fleet_desk.Desk(self)  # heartbeats, remote actions, /status, /metrics
 
     # ------------------------------------------------------------ lifecycle
 
@@ -266,6 +267,8 @@ class Hub:
             return None
         if path == "/healthz":
             return self._health()
+        if (reply := self.fleet.route(path, request)) is not None:
+            return reply
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
             body = protocol.encode_document(public_config(self.config))
             return http.response(HTTPStatus.OK, body, "application/json")
@@ -283,10 +286,11 @@ class Hub:
             "reason": self.failure or storage,
             "seq": self.seq,
             "day": self.state.hall.day,
-            "clients": {role: roles.get(role, 0) for role in ("display", "operator", "kiosk")},
+            "clients": {role: roles.get(role, 0) for role in ("display", "operator", "kiosk", "admin")},
             "journal": storage or "ok",
             "uptime_s": round(time.monotonic() - self.stats.started, 1),
             "dropped_slow_clients": self.stats.dropped_slow,
+            "alerts": fleet_desk.alerts_for_health(self.fleet),
         }
 
     def _health(self) -> Response:
@@ -310,6 +314,7 @@ class Hub:
             pass
         finally:
             self.clients.discard(client)
+            self.fleet.disconnected(client)
             client.dropped = True
             client.session.closed()
             self.visitors.disconnected(client)
@@ -332,6 +337,9 @@ class Hub:
             await self._refuse(ws, outputs)
             session.closed()
             return None
+        if greeted.token.role == "display":  # room for one screenshot answer (the session checks its size)
+            ws.protocol.max_message_size = max(ws.protocol.max_message_size or 0,
+                                               fleet_desk.SCREENSHOT_MAX_BYTES + 1024)
         self._strikes.pop(_address(ws), None)
         # No await from here to the end: welcome and replay reach the outbox before any live event.
         now = self.clock()
@@ -389,18 +397,23 @@ class Hub:
         for output in client.session.receive(frame, time.monotonic()):
             if isinstance(output, s.Send):
                 self._push(client, _wire(output.frame))
+            elif isinstance(output, s.FleetReceived):
+                self.fleet.received(client, output.message)
+            elif isinstance(output, s.ScreenshotReceived):
+                self.fleet.screenshot(output)
             elif isinstance(output, s.CommandReceived):
                 if not self._token_allows(client.token, time.monotonic()):
                     rate = self.hub.rate.per_second * TOKEN_RATE_FACTOR
                     self._reply(client, m.Error(output.command.id, "rate_limited",
                                                 f"token {client.token.name!r} sent more than {rate:g} messages per "
                                                 f"second over all its connections; slow down"))
+                    self.fleet.metrics.commands.labels("rate_limited").inc()
                     continue
                 if isinstance(output.command, m.VISITOR_COMMANDS):  # print reports, reprints: nothing to journal
                     self._reply(client, self.visitors.command(client, output.command, self.state, self.clock()))
                     continue
                 self.visitors.remember_phone(client.token, output.command)
-                await self._inbox.put((client, output.command))
+                await self._inbox.put((client, output.command, time.monotonic()))
 
     def _token_allows(self, token: Token, now: float) -> bool:
         rate, burst = self.hub.rate.per_second * TOKEN_RATE_FACTOR, self.hub.rate.burst * TOKEN_RATE_FACTOR
@@ -466,61 +479,66 @@ class Hub:
         self._roll_day(now)
         state, seq = self.state, self.seq
         records: list[Record] = []
-        replies: list[tuple[Client, m.Ack | m.Error | _Pending]] = []
+        replies: list[tuple[Client, m.Ack | m.Error | _Pending, float]] = []
         seen: dict[tuple[str, str], Record] = {}
         try:  # ids already committed, looked up for the whole batch at once
             priors = await loop.run_in_executor(
-                self._io, self.journal.find_commands, [(client.token.name, cmd.id) for client, cmd in batch])
+                self._io, self.journal.find_commands, [(client.token.name, cmd.id) for client, cmd, _ in batch])
         except JournalError as exc:
-            for client, cmd in batch:
-                self._reply(client, m.Error(cmd.id, "storage_failed", str(exc)))
+            self.fleet.metrics.storage_failures.inc()
+            for client, cmd, received in batch:
+                self._answer(client, m.Error(cmd.id, "storage_failed", str(exc)), received)
             return
-        for client, cmd in batch:
+        for client, cmd, received in batch:
             key = (client.token.name, cmd.id)
             try:
                 command_text = protocol.encode_command(cmd)
                 if key in seen:  # the same id twice in this batch: acked with the first, after COMMIT
                     if seen[key].command != command_text:
                         raise CommandRejected("conflict", f"id {cmd.id!r} was already used for another command")
-                    replies.append((client, _Pending(seen[key], duplicate=True)))
+                    replies.append((client, _Pending(seen[key], duplicate=True), received))
                     continue
                 prior = priors.get(key)
                 if prior is not None:  # committed earlier: the same answer again
                     if prior.command != command_text:
                         raise CommandRejected("conflict", f"id {cmd.id!r} was already used for another command")
-                    replies.append((client, m.Ack(cmd.id, prior.event.seq, True, prior.event)))
+                    replies.append((client, m.Ack(cmd.id, prior.event.seq, True, prior.event), received))
                     continue
                 event = decide(state, cmd, client.token, self.config, now, seq + 1)
             except ClientError as exc:
-                replies.append((client, m.Error(cmd.id, exc.code, exc.message)))
+                replies.append((client, m.Error(cmd.id, exc.code, exc.message), received))
                 continue
             except Exception:  # a bug in deciding one command: refuse it honestly, keep serving
                 log.exception("deciding %s failed", protocol.type_name(cmd))
                 replies.append((client, m.Error(cmd.id, "internal_error", "the hub could not handle this "
-                                                                          "command; it was not applied")))
+                                                                          "command; it was not applied"), received))
                 continue
             seq += 1
             state = state.apply(event, self.hub.history)
             record = Record(event, client.token.name, cmd.id, command_text, protocol.encode(event))
             seen[key] = record
             records.append(record)
-            replies.append((client, _Pending(record)))
+            replies.append((client, _Pending(record), received))
 
         stored = True
         if records:
+            started = time.perf_counter()
             try:
                 await loop.run_in_executor(self._io, self.journal.append, records)
                 self.stats.last_storage_error = None
+                self.fleet.metrics.commit_latency.observe(time.perf_counter() - started)
             except JournalError as exc:
+                self.fleet.metrics.storage_failures.inc()
                 stored = False
                 self.stats.last_storage_error = str(exc)
                 log.error("%s; refusing %d command(s)", exc, len(records))
         # From here on nothing may fail quietly: an exception stops the processor and the hub (fail()).
         if stored:
             self.state, self.seq = state, seq
+            self.fleet.committed(seq)
             for record in records:
                 self.visitors.applied(record.event, record.actor, record.command_id, self.state)
-        for client, reply in replies:
+        for client, reply, received in replies:
             if isinstance(reply, _Pending):
                 event = reply.record.event
                 reply = (m.Ack(reply.record.command_id, event.seq, reply.duplicate, event) if stored else
@@ -528,13 +546,18 @@ class Hub:
                                  f"not stored, not applied: {self.stats.last_storage_error}"))
             if isinstance(reply, m.Ack):
                 reply = self.visitors.ack(client, reply, self.state)
-            self._reply(client, reply)
+            self._answer(client, reply, received)
         if stored:
             for record in records:
                 self._broadcast(record.event, record.body)
             self.visitors.after_batch(self.state, now)
 
+    def _answer(self, client: Client, reply: m.Ack | m.Error, received: float) -> None:
+        self._reply(client, reply)
+        self.fleet.metrics.answered(reply, received, time.monotonic())
+
     def _broadcast(self, event: m.Event, body: str) -> None:
+        self.fleet.metrics.events.labels(protocol.type_name(event)).inc()
         frame = _wire(body)  # the journal's text, UTF-8 encoded once for every client
         self.replay.append([event, None])
         for client in list(self.clients):

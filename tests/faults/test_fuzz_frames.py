@@ -232,7 +232,8 @@ def test_binary_frames(fuzzed, blob):
     if len(blob) > MAX_BYTES:
         expect_error(fuzzed.exchange(blob), "too_large")
     else:
-        expect_error(fuzzed.exchange(blob), "bad_message", "binary frames are not accepted")
+        expect_error(fuzzed.exchange(blob), "bad_message", "binary frames are accepted only as the answer to a "
+                                                           "screenshot request")
 
 
 @fuzz_settings(400)

@@ -42,6 +42,8 @@ def normalise(output) -> dict:
         return {"notice": protocol.type_name(output.notice)}
     if isinstance(output, s.Replied):
         return {"replied": {"id": output.id, "type": protocol.type_name(output.reply)}}
+    if isinstance(output, s.ActionRequested):
+        return {"action_requested": output.request.action}
     if isinstance(output, s.HubError):
         return {"hub_error": output.error.code}
     if isinstance(output, s.Refused):

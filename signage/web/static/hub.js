@@ -26,7 +26,8 @@
 
   /* One connection attempt, sans I/O: frames in, outputs out.
    * Outputs: {type: "send", frame}, {type: "close", code, reason}, {type: "welcomed", welcome, resumed},
-   * {type: "event", event}, {type: "notice", notice}, {type: "replied", id, reply}, {type: "hub_error", error},
+   * {type: "event", event}, {type: "notice", notice}, {type: "replied", id, reply},
+   * {type: "action_requested", request}, {type: "hub_error", error},
    * {type: "refused", error, final}, {type: "closed", code, reason, final, immediate, unanswered}. */
   function ClientSession(options) {
     this.role = options.role;
@@ -86,6 +87,15 @@
     }
     if (typeof frame.seq === "number") return this._event(frame);
     if (NOTICE_TYPES.indexOf(frame.type) >= 0) return [{type: "notice", notice: frame}];
+    // Fleet (docs/protocol.md, section 6): an action asked of this client; an admin's answer, by id.
+    if (frame.type === "action") return [{type: "action_requested", request: frame}];
+    if (frame.type === "action_result") {
+      if (this.pending.hasOwnProperty(frame.id)) {
+        delete this.pending[frame.id];
+        return [{type: "replied", id: frame.id, reply: frame}];
+      }
+      return [];
+    }
     return [{type: "hub_error", error: {type: "error", id: null, code: "bad_message",
                                         message: "unexpected " + frame.type + " on a live connection"}}];
   };
