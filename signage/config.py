@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from signage.core import content_config
+from signage.core.content import DEFAULT_CONTENT, ContentConfig
 from signage.errors import ConfigError
 
 DEFAULT_CONFIG = "config.yaml"
@@ -154,6 +156,7 @@ class Config:
     display: DisplayConfig
     announcer: AnnouncerConfig
     tokens: tuple[Token, ...]
+    content: ContentConfig = DEFAULT_CONTENT  # content section, layouts, service standards (core/content.py)
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
     @cached_property
@@ -318,7 +321,7 @@ class _Validator:
             self.fail("(top level)", f"expected a mapping of sections, got {type(raw).__name__}")
             return None
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens"}, "")
+                                "display", "announcer", "tokens"} | content_config.TOP_KEYS, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -333,15 +336,18 @@ class _Validator:
         display = self.display(self.section(raw, "display", "", required=False), numbers)
         announcer = self.announcer(self.section(raw, "announcer", "", required=False))
         tokens = self.tokens(raw, numbers)
+        content = content_config.parse_content(
+            raw, self.base, self.fail, _read_yaml, agencies={a.code for a in agencies},
+            services={s.code for s in services}, zones={z.name for z in display.zones} if display else None)
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens)
+                      announcer, tokens, content)
 
     def hall(self, raw: dict) -> HallConfig | None:
         p = "hall."
         self.unknown_keys(raw, {"name", "short_name", "timezone", "timezone_label", "locale",
-                                "opening_hours"}, p)
+                                "opening_hours"} | content_config.HALL_KEYS, p)
         name = self.get(raw, "name", p, _text, "a non-empty string")
         short = self.get(raw, "short_name", p, _text, "a non-empty string", default=name)
         tz_name = self.get(raw, "timezone", p, _text, "a time zone name such as Asia/Jakarta",
@@ -424,7 +430,7 @@ class _Validator:
 
     def services(self, raw: dict, agency_codes: set[str], numbers: set[int]) -> tuple[Service, ...]:
         out, seen = [], set()
-        allowed = {"code", "name", "agency", "prefix", "counters"}
+        allowed = {"code", "name", "agency", "prefix", "counters"} | content_config.SERVICE_KEYS
         for p, item in self.entries(raw, "services", "", allowed, required=False):
             code = self.get(item, "code", p, _code, "a code of letters, digits, - or _")
             name = self.get(item, "name", p, _text, "a non-empty string")
@@ -462,9 +468,10 @@ class _Validator:
         p = "display."
         self.unknown_keys(raw, {"zones", "history", "highlight_seconds", "offline_after_seconds",
                                 "show_waiting", "ticker", "logo", "font_dir", "ticker_speed",
-                                "framebuffer_acceleration"}, p)
+                                "framebuffer_acceleration"} | content_config.DISPLAY_KEYS, p)
         zones = []
-        for zp, item in self.entries(raw, "zones", p, {"name", "title", "counters"}, required=False):
+        for zp, item in self.entries(raw, "zones", p, {"name", "title", "counters"} | content_config.ZONE_KEYS,
+                                     required=False):
             name = self.get(item, "name", zp, _code, "a name of letters, digits, - or _")
             title = self.get(item, "title", zp, _text, "a non-empty string", default=name)
             counters = self.get(item, "counters", zp, _int_list, "a non-empty list of counter numbers")
@@ -659,6 +666,11 @@ def _str_map(v: Any) -> dict[str, str] | None:
     if isinstance(v, dict) and all(isinstance(k, str) and isinstance(s, str) for k, s in v.items()):
         return dict(v)
     return None
+
+
+def _read_yaml(path: Path) -> Any:
+    """A playlist file named by content.playlist."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def _timezone(name: str) -> tzinfo | None:
