@@ -216,7 +216,7 @@ class _Checker:
         failed, self.failed = self.failed, before or self.failed
         if failed or kind is None or schedule is None:
             return None
-        return PlaylistItem(kind, file, slide, agency, chosen, seconds, schedule,
+        return PlaylistItem(kind, file, slide, agency, tuple(chosen) if chosen else None, seconds, schedule,
                             tuple(item_zones) if item_zones else None, title)
 
     def schedule(self, raw: dict, p: str) -> Schedule | None:

@@ -171,13 +171,15 @@ def slide_region(doc: SlideDoc, rect: Rect, palette: Palette = PALETTE, key: str
     sections = doc.sections
     if sections and body.w > 0 and body.h > 0:
         side_by_side = len(sections) > 1 and body.w / body.h >= 0.9 * len(sections)
-        px = body.h / 18  # a first guess of the text size, to estimate how paragraphs wrap
+        # Estimate how paragraphs wrap at a guessed text size, then once more at the size that gave.
+        guess = body.h / 18
         for _ in range(2):
+            px = guess
             boxes = (body.cols(*([1 / len(sections)] * len(sections)), gap=pad * 2) if side_by_side
                      else body.rows(*_weights([_units(s, body.w, px) for s in sections]), gap=pad))
             # One text size for every section's rows: the slide reads as one table.
             unit = min(box.h / _units(s, box.w, px) for s, box in zip(sections, boxes))
-            px = unit * 0.62
+            guess = unit * 0.62
         for section, box in zip(sections, boxes):
             items.extend(_section(section, box, unit, px, palette, bg))
     return Region(key, rect, bg, (Fill(head, band), *items))
