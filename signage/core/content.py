@@ -252,3 +252,10 @@ def kind_of_file(name: str) -> str | None:
     if lower.endswith(VIDEO_SUFFIXES):
         return "video"
     return None
+
+
+def video_volume(content: ContentConfig, speaking: bool) -> float:
+    """A video's sound level: muted unless content.audio, lowered to duck_volume while the board speaks."""
+    if not content.audio:
+        return 0.0
+    return content.duck_volume if speaking else content.volume

@@ -39,6 +39,7 @@ from signage.config import Config, Zone
 from signage.core import hall, messages as m, protocol
 from signage.core.announcements import CallNotice
 from signage.core.layout import LinkStatus, View, build_view
+from signage.core.screens import build_screen
 from signage.display.link import BoardChanged, HubLink, StatusChanged
 from signage.display.renderer import Renderer
 
@@ -83,7 +84,8 @@ class Display:
     def __init__(self, config: Config, zone: Zone, screen: pygame.Surface, renderer: Renderer,
                  link: HubLink | None, announcer: Announcer | None = None, *,
                  clock: HallClock, wakeup: threading.Event | None = None, quit_on_escape: bool = False,
-                 snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic):
+                 snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic,
+                 layout: str = "queue", media=None):
         self.config = config
         self.zone = zone
         self.screen = screen
@@ -107,6 +109,9 @@ class Display:
         self._ticker_t0 = mono()
         self._next_ticker = 0.0
         self._saved: tuple | None = None  # (seq, link state) of the last --snapshot-dir frame
+        self.layout = layout  # queue | split | media (signage.core.screens)
+        self.media = media  # signage.display.media.area.MediaArea, or None: no media area
+        self.covers: tuple = ()  # board regions over the media area (hero overlay, offline bar)
 
     # ------------------------------------------------------------ loop
 
@@ -140,6 +145,8 @@ class Display:
             waits.append((self.view.wake_at - self.clock()).total_seconds())
         if self.view is not None and self.view.ticker is not None:
             waits.append(self._next_ticker - self.mono())
+        if self.media is not None and (due := self.media.due_in(self.mono())) is not None:
+            waits.append(due)
         return max(0.0, min(waits))
 
     def _handle(self, event: pygame.event.Event) -> None:
@@ -159,6 +166,8 @@ class Display:
             if isinstance(update, BoardChanged):
                 self.snapshot = update.snapshot
                 self.stale = True
+                if update.event is not None and self.media is not None:
+                    self.media.on_event(update.event)  # a `content` event starts a download
                 if update.event is not None:
                     notice = notice_for(update.event)
                     if notice is not None:
@@ -169,6 +178,8 @@ class Display:
                 if update.status.state != self.status.state:
                     log.info("link %s%s", update.status.state,
                              f": {update.status.detail}" if update.status.detail else "")
+                    if update.status.state == "online" and self.media is not None:
+                        self.media.on_online()
                 # Keep the first moment the link went down, across retries.
                 keep_since = update.status.state == self.status.state
                 self.status = self.status if keep_since else update.status
@@ -185,7 +196,7 @@ class Display:
     def _render(self, now: datetime) -> None:
         view = self.view
         if self.stale or view is None or (view.wake_at is not None and now >= view.wake_at):
-            view = build_view(self.snapshot, self.config, self.zone, now, self.status, self.screen.get_size())
+            view = self._build(now)
             self.view = view
             self.stale = False
         rects = self.renderer.draw(view, self.screen, self.shown) if view is not self.shown else []
@@ -208,11 +219,27 @@ class Display:
             if view.seq != self._shown_seq:
                 self._shown_seq = view.seq
                 log.info("shown seq=%d mono=%.6f", view.seq, self.mono())
+        if self.media is not None:  # after the board: a call is on screen before the next video frame
+            full = board_changed and rects[0] == self.screen.get_rect()
+            media_rects = self.media.present(self.screen, self.mono(), self.covers, repaint=full)
+            if media_rects:
+                pygame.display.update(media_rects)
         if self.snapshot_dir is not None:
-            saved = (view.seq, self.status.state)
+            saved = (view.seq, self.status.state, self.media.describe()["item"] if self.media else None)
             if board_changed or saved != self._saved:
                 self._saved = saved
                 self._save_snapshot(view)
+
+    def _build(self, now: datetime) -> View:
+        size = self.screen.get_size()
+        if self.layout == "queue":
+            return build_view(self.snapshot, self.config, self.zone, now, self.status, size)
+        screen = build_screen(self.snapshot, self.config, self.zone, now, self.status, size, self.layout)
+        self.covers = screen.covers
+        if self.media is not None:
+            from signage.display.media.video import PixelFormat
+            self.media.place(screen.media, PixelFormat.for_surface(self.screen))
+        return screen.view
 
     def _save_snapshot(self, view: View) -> None:
         """--snapshot-dir: frame.png and frame.json, replaced atomically after each board or link change."""
@@ -229,6 +256,8 @@ class Display:
             "size": list(view.size),
             "texts": {r.key: [t.text for t in r.texts()] for r in view.regions},
         }
+        if self.media is not None:
+            info["media"] = self.media.describe()
         json_tmp = directory / "frame.tmp.json"
         json_tmp.write_text(protocol.encode_document(info), encoding="utf-8")
         os.replace(json_tmp, directory / "frame.json")

@@ -39,6 +39,8 @@ from signage.core import messages as m, protocol, ratelimit
 from signage.core.hall import service_day
 from signage.core.rules import HubState, decide, rebuild
 from signage.errors import ClientError, CommandRejected, JournalError, ProtocolError
+from signage.hub import content_http
+from signage.hub.content import ContentService
 from signage.hub.journal import Journal, Record
 from signage.web.public import public_config
 
@@ -100,6 +102,7 @@ class Hub:
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._server = None
         self._processor: asyncio.Task | None = None
+        self.content = ContentService(self)  # content manifests and files (signage/hub/content.py)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -121,6 +124,7 @@ class Hub:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("hub listening on %s:%d, seq %d, journal %s", self.host, self.port, self.seq, self.journal.path)
+        self.content.start()  # scans and publishes in the background: calls are served meanwhile
         return self
 
     def _load(self) -> None:
@@ -133,6 +137,7 @@ class Hub:
         self.replay.extend(self.journal.events_after(first, self.hub.replay_window))
 
     async def stop(self) -> None:
+        await self.content.stop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -168,6 +173,8 @@ class Hub:
             return None
         if path == "/healthz":
             return self._health()
+        if (response := content_http.handle(self, path, request)) is not None:
+            return response
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
             body = protocol.encode_document(public_config(self.config))
             return _response(HTTPStatus.OK, body.encode(), "application/json")
@@ -316,6 +323,13 @@ class Hub:
             pass
 
     # ------------------------------------------------------------ commands
+
+    async def submit(self, command: m.Command, token: Token) -> m.Ack | m.Error:
+        """Run a command from inside the hub process (the content service) through the same pipeline as a
+        client's: decided, journaled, acked, broadcast. Returns its ack or error."""
+        inside = Client(None, token, m.Hello(token.role, "", token.name), False, asyncio.Queue(), None, idle=False)
+        await self._inbox.put((inside, command))
+        return protocol.parse_hub_frame(await inside.outbox.get())
 
     def _roll_day(self) -> None:
         today = service_day(self.clock())
