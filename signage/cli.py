@@ -28,6 +28,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
+    ("content", "signage.cli_content", "check the media playlist and files, or make the hub publish them"),
 ]
 
 

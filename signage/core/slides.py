@@ -167,7 +167,7 @@ def slide_region(doc: SlideDoc, rect: Rect, palette: Palette = PALETTE, key: str
     body = Rect(rect.x + pad, head.bottom + pad, rect.w - 2 * pad, rect.h - heading_h - footer_h - 2 * pad)
     if footer_h:
         foot = Rect(rect.x + pad, rect.bottom - footer_h, rect.w - 2 * pad, footer_h - max(2, pad // 3))
-        items.append(_text(foot, doc.footer, palette.muted, bg, 0.5, max_lines=2))
+        items.append(_text(foot, doc.footer, palette.muted, bg, 0.8, max_lines=2))
     sections = doc.sections
     if sections and body.w > 0 and body.h > 0:
         side_by_side = len(sections) > 1 and body.w / body.h >= 0.9 * len(sections)

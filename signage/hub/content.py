@@ -11,6 +11,11 @@ broadcast to every display like any other event (signage.core.rules). At start, 
 journaled `content` event tells what was published before; a new event is written only if
 the manifest's digest differs, so a restart with the same files announces nothing.
 
+At start the hub publishes only if some zone's layout (display.layout, or the zone's own) has
+a media area: a hall of queue boards gets no content events. It still scans, and serves the
+scanned manifest over HTTP to a display started with --layout; `signage content publish`
+publishes whatever the layouts say.
+
 Hashing reads every file once; a (size, mtime) cache keeps rescans cheap. It runs in a thread
 of its own, never on the event loop.
 """
@@ -77,6 +82,10 @@ class FileIndex:
         return path if (st.st_size, st.st_mtime_ns) == (stat.size, stat.mtime_ns) else None
 
 
+def has_media_area(config: Config) -> bool:
+    return any(config.content.layout_for(z.name) != "queue" for z in config.display.zones)
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -119,11 +128,13 @@ class ContentService:
         self.hub = hub
         self.config: Config = hub.config
         self.index = FileIndex()
-        self.current: Manifest | None = None
+        self.current: Manifest | None = None  # the last published manifest
         self.current_seq: int | None = None
+        self.scanned: Manifest | None = None  # the last scan's, published or not
         self.problems: tuple[str, ...] = ()
         self.last_result: str = "not scanned yet"
-        self.requests = 0
+        self.requests = 0  # publish requests over HTTP ...
+        self.completed = 0  # ... and how many of them have finished
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="content-scan")
         self._lock: asyncio.Lock | None = None
         self._task: asyncio.Task | None = None
@@ -155,12 +166,15 @@ class ContentService:
         if isinstance(last, m.ContentChanged):
             self.current, self.current_seq = last.manifest, last.seq
         try:
-            await self.publish(reload=False)
+            await self.publish(reload=False, force=False)
         except Exception:  # the hub serves calls whatever happens to content
             log.exception("content: first publish failed")
 
-    async def publish(self, reload: bool = True) -> str:
-        """Rescan (rereading config if `reload`) and publish if the manifest changed. Returns what happened."""
+    async def publish(self, reload: bool = True, force: bool = True) -> str:
+        """Rescan (rereading config if `reload`) and publish if the manifest changed. Returns what happened.
+
+        Without `force`, only when some zone's layout has a media area.
+        """
         assert self._lock is not None, "start() first"
         async with self._lock:
             loop = asyncio.get_running_loop()
@@ -172,6 +186,12 @@ class ContentService:
                 log.error("content: not published: %s", "; ".join(exc.problems))
                 return self.last_result
             self._report(built.problems)
+            self.scanned = built.manifest
+            if not force and not has_media_area(config):
+                self.last_result = (f"scanned manifest {built.manifest.digest[:12]}, not published: no zone uses "
+                                    "the split or media layout (signage content publish does it anyway)")
+                log.info("content: %s", self.last_result)
+                return self.last_result
             if self.current is not None and self.current.digest == built.manifest.digest:
                 self.last_result = f"unchanged (manifest {built.manifest.digest[:12]}, seq {self.current_seq})"
                 return self.last_result
@@ -199,6 +219,8 @@ class ContentService:
         except Exception:
             log.exception("content: publish failed")
             self.last_result = "failed (see the hub's log)"
+        finally:
+            self.completed += 1
 
     def _config(self, reload: bool) -> Config:
         if not reload:
@@ -220,8 +242,10 @@ class ContentService:
         return {
             "seq": self.current_seq,
             "digest": self.current.digest if self.current else None,
+            "scanned": self.scanned.digest if self.scanned else None,
             "items": len(self.current.items) if self.current else 0,
             "problems": list(self.problems),
             "last_result": self.last_result,
             "requests": self.requests,
+            "completed": self.completed,
         }

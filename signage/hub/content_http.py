@@ -1,6 +1,6 @@
 """HTTP for content on the hub's port: the manifest, files by content hash, publish and status.
 
-    GET /content/manifest.json          the last published manifest (404 before the first)
+    GET /content/manifest.json          the last published manifest (else the last scanned; 404 before both)
     GET /content/files/<sha256>         a file by its SHA-256; honours Range (bytes=a-b), at most CHUNK_MAX per reply
     GET /content/status                 what was published, the scan's problems, the last publish's result
     GET /content/publish                rescan and publish (Authorization: Bearer <operator token for all counters>)
@@ -36,10 +36,11 @@ def handle(hub, path: str, request: Request) -> Response | None:
         return None
     service = hub.content
     if path == "/content/manifest.json":
-        if service.current is None:
-            return _text(HTTPStatus.NOT_FOUND, "nothing published yet\n")
-        return _reply(HTTPStatus.OK, protocol.encode_manifest(service.current).encode(), "application/json",
-                      extra=[("X-Content-Seq", str(service.current_seq))])
+        manifest = service.current or service.scanned  # published, else (queue layouts only) scanned
+        if manifest is None:
+            return _text(HTTPStatus.NOT_FOUND, "nothing scanned or published yet\n")
+        return _reply(HTTPStatus.OK, protocol.encode_manifest(manifest).encode(), "application/json",
+                      extra=[("X-Content-Seq", str(service.current_seq or 0))])
     if path == "/content/status":
         return _reply(HTTPStatus.OK, protocol.encode_document(service.status()).encode(), "application/json")
     if path == "/content/publish":
@@ -67,7 +68,8 @@ def _publish(hub, request: Request) -> Response:
 def _file(service, sha: str, range_header: str | None) -> Response:
     path = service.file(sha)
     if path is None:
-        if sha in (service.current.files() if service.current else {}):
+        known = {**(service.scanned.files() if service.scanned else {}), **(service.current.files() if service.current else {})}
+        if sha in known:
             return _text(HTTPStatus.CONFLICT, "the file changed on the hub since it was published; publish again\n")
         return _text(HTTPStatus.NOT_FOUND, f"no file with SHA-256 {sha}\n")
     try:

@@ -182,3 +182,34 @@ class SlideSource(_Still):
             if time.perf_counter() >= deadline:
                 return
         self._surface = self._canvas
+
+
+def still_picture(item, path: Path | None, area: tuple[int, int], renderer) -> pygame.Surface:
+    """One item's picture for a still frame (`signage render`): a slide drawn, an image fitted, a video's first frame.
+
+    Raises ValueError if the file can't be shown.
+    """
+    if item.kind == "slide":
+        surface = pygame.Surface(area)
+        renderer.draw_region(slide_region(item.slide, Rect(0, 0, *area)), surface)
+        return surface
+    if path is None:
+        raise ValueError(f"{item.file}: not available")
+    if item.kind == "image":
+        check_image(path)
+        image = pygame.image.load(str(path))
+        if image.get_bitsize() not in (24, 32):
+            deep = pygame.Surface(image.get_size(), 0, 24)
+            deep.blit(image, (0, 0))
+            image = deep
+        return pygame.transform.smoothscale(image, fit(image.get_size(), area))
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(container.streams.video[0]))
+    except (av.FFmpegError, OSError, StopIteration, IndexError) as exc:
+        raise ValueError(f"{item.file}: {exc}") from None
+    w, h = fit((frame.width, frame.height), area)
+    rgb = frame.reformat(width=w, height=h, format="rgb24")
+    return pygame.image.frombuffer(bytes(rgb.planes[0]), (w, h), "RGB", rgb.planes[0].line_size).copy()
