@@ -83,6 +83,8 @@ class MediaPlayer:
         self.skip: dict[tuple[str, int], str] = {}
         # (from key, to key, seconds from the last picture of one to the first of the next): the loop gap
         self.switches: list[tuple[str, str, float]] = []
+        # (from key, to key, next start − previous end): 0 when the next item took over exactly on time
+        self.schedule_gaps: list[tuple[str, str, float]] = []
         self.items_started = 0
         self._stills = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-stills")
         self._picture_rect: Rect | None = None
@@ -93,6 +95,7 @@ class MediaPlayer:
         self._cursor: tuple[str, int] | None = None  # the last item that ended: the order goes on from it
         self._start_at: float | None = None  # when the last item ended: the next one starts there
         self._last_failure = ""
+        self._ended_key = ""
 
     # ------------------------------------------------------------ loop side
 
@@ -243,6 +246,7 @@ class MediaPlayer:
             if current.source.error:
                 self._fail(current, current.source.error)
             self._start_at = current.source.end_time
+            self._ended_key = current.item.key
             self._cursor = (current.list, current.index)
             self._close(current)
             self.current = None
@@ -306,6 +310,9 @@ class MediaPlayer:
             self.current = None
             return False
         t0 = self._start_at if self._start_at is not None and mono - self._start_at < LATE_START else mono
+        if self._start_at is not None:
+            self.schedule_gaps.append((self._ended_key, slot.item.key, t0 - self._start_at))
+            del self.schedule_gaps[:-MAX_SWITCHES]
         self._start_at = None
         source.start(t0)
         slot.started = True

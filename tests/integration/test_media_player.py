@@ -1,0 +1,379 @@
+"""The media player with real PyAV decoding and real pygame (SDL dummy): order, gaps, faults, switches, overlays.
+
+Media are made here (tests/media.py): H.264 and VP9 test patterns, PNG and JPEG. Playback is
+driven on the player's own clock (time is passed in), so a test waits on conditions, never on
+sleeps: `play_until` steps the player at its own due times until a predicate holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pygame
+import pytest
+
+from media import make_image, make_video, scramble, truncate
+from signage.config import load_config
+from signage.core import hall, messages as m, protocol
+from signage.core.content import ManifestItem, Schedule, SlideDoc, SlideSection
+from signage.core.layout import LinkStatus, Rect
+from signage.display.app import Display
+from signage.display.link import BoardChanged, StatusChanged
+from signage.display.logo import draw_logo
+from signage.display.media.player import MediaPlayer
+from signage.display.media.sync import Mailbox, Playlist
+from signage.display.media.video import PixelFormat
+from signage.display.renderer import FontBook, Renderer
+from signage.hub.content import sha256_of
+from support import ROOT, timeout
+
+WIB = timezone(timedelta(hours=7))
+AREA = Rect(100, 50, 640, 360)
+RED, GREEN, BLUE = (200, 40, 40), (40, 200, 40), (40, 40, 200)
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def screen():
+    pygame.display.init()
+    pygame.font.init()
+    return pygame.display.set_mode((1280, 720))
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clips")
+    return {
+        "red": make_video(d / "red.mp4", seconds=0.4, colour=RED),
+        "green": make_video(d / "green.webm", seconds=0.4, codec="libvpx-vp9", colour=GREEN),
+        "blue_png": make_image(d / "blue.png", colour=BLUE),
+        "blue_jpg": make_image(d / "blue.jpg", colour=BLUE),
+        "long": make_video(d / "long.mp4", seconds=4, colour=RED),
+    }
+
+
+def file_item(key: str, path: Path, kind: str = "video", seconds: float | None = None, **kw) -> ManifestItem:
+    return ManifestItem(key, kind, seconds, file=path.name, sha256=sha256_of(path), size=path.stat().st_size, **kw)
+
+
+def slide_item(key: str, heading: str = "UJI", seconds: float = 0.3) -> ManifestItem:
+    return ManifestItem(key, "slide", seconds, slide=SlideDoc("maklumat", heading, "", (SlideSection(body="Isi"),)))
+
+
+def playlist(*items: ManifestItem, fallback=()) -> Playlist:
+    manifest = protocol.make_manifest(items, fallback)
+    return Playlist(manifest, {}, "test")
+
+
+def with_paths(pl: Playlist, *paths: Path) -> Playlist:
+    return dataclasses.replace(pl, paths={sha256_of(p): p for p in paths})
+
+
+class Stage:
+    """A player on a screen, stepped like the display loop does: sleep until it is due, present.
+
+    virtual=True runs on a clock of its own that jumps to each due time, but never past a
+    picture that isn't decoded yet: playback as a perfectly punctual loop would see it, as fast
+    as the decoders go, whatever else loads the machine.
+    """
+
+    def __init__(self, cfg, screen, first: Playlist, hall_time: datetime | None = None, virtual: bool = False):
+        self.virtual = virtual
+        self.mailbox = Mailbox()
+        self.mailbox.put(first)
+        self.now = time.monotonic()
+        self.hall_time = hall_time
+        self.player = MediaPlayer(cfg.content, "semua", clock=self._hall_clock, fonts=FontBook(),
+                                  mailbox=self.mailbox)
+        self.player.place(AREA, PixelFormat.for_surface(screen))
+        self.screen = screen
+        self.drawn: list[tuple[float, str]] = []  # (clock, item key) of every picture drawn
+
+    def _hall_clock(self) -> datetime:
+        return self.hall_time or datetime.now(WIB)
+
+    def step(self, covers=(), repaint=False) -> list:
+        if not self.virtual:
+            self.now = time.monotonic()
+        rects = self.player.present(self.screen, self.now, covers, repaint)
+        if rects and self.player.current is not None:
+            self.drawn.append((self.now, self.player.current.item.key))
+        if self.virtual:
+            due = self.player.due_in(self.now)
+            if self._waiting() or due is None:
+                time.sleep(0.001)  # a decoder or a worker is behind: real time passes, the clock waits
+            else:
+                self.now += due
+        else:
+            due = self.player.due_in(time.monotonic())
+            time.sleep(min(0.25, due if due is not None else 0.25))
+        return rects
+
+    def _waiting(self) -> bool:
+        p = self.player
+        if any(slot is not None and not slot.source.ready for slot in (p.current, p.next)):
+            return True
+        source = p.current.source if p.current is not None and p.current.started else None
+        return source is not None and source.kind == "video" and source.next_due is None and source.end_time is None
+
+    def play_until(self, predicate, seconds: float = 10.0, what: str = "it") -> None:
+        deadline = time.monotonic() + timeout(seconds)
+        while not predicate():
+            assert time.monotonic() < deadline, f"never saw {what}; player: {self.player.describe()}"
+            self.step()
+
+    def colour_at_centre(self):
+        return tuple(self.screen.get_at((AREA.x + AREA.w // 2, AREA.y + AREA.h // 3 * 2)))[:3]
+
+    def close(self):
+        self.player.close()
+
+
+def near(c1, c2, tolerance=40) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(c1, c2))
+
+
+def keys_played(stage: Stage) -> list[str]:
+    out = []
+    for _, key in stage.drawn:
+        if not out or out[-1] != key:
+            out.append(key)
+    return out
+
+
+# ---------------------------------------------------------------- order, formats, gaps
+
+
+def test_videos_images_and_slides_play_in_order_and_loop(cfg, screen, clips):
+    items = (file_item("a", clips["red"]), file_item("b", clips["green"]),
+             file_item("c", clips["blue_png"], "image", 0.3), slide_item("d"), file_item("e", clips["blue_jpg"], "image", 0.3))
+    stage = Stage(cfg, screen, with_paths(playlist(*items), clips["red"], clips["green"], clips["blue_png"],
+                                          clips["blue_jpg"]))
+    seen_colours = {}
+    try:
+        def looped():
+            if stage.player.current is not None and stage.player.current.started:
+                seen_colours.setdefault(stage.player.current.item.key, set()).add(stage.colour_at_centre())
+            return keys_played(stage)[:6] == ["a", "b", "c", "d", "e", "a"]
+        stage.play_until(looped, what="a, b, c, d, e, then a again")
+        assert any(near(c, RED) for c in seen_colours["a"]) and any(near(c, GREEN) for c in seen_colours["b"])
+        assert any(near(c, BLUE) for c in seen_colours["c"]) and any(near(c, BLUE) for c in seen_colours["e"])
+        assert stage.player.errors == {}
+    finally:
+        stage.close()
+
+
+def test_one_video_loops_without_a_gap(cfg, screen, clips):
+    stage = Stage(cfg, screen, with_paths(playlist(file_item("loop", clips["red"])), clips["red"]), virtual=True)
+    try:
+        stage.play_until(lambda: len(stage.player.switches) >= 4, what="four loops")
+        frame = 1 / 25
+        for _, _, gap in stage.player.switches:
+            # From the last picture of one pass to the first of the next: one frame's time, not more.
+            assert gap == pytest.approx(frame, abs=1e-6), stage.player.switches
+        assert [g for _, _, g in stage.player.schedule_gaps] == [0.0] * len(stage.player.schedule_gaps)
+        assert stage.player.describe()["dropped"] == 0
+    finally:
+        stage.close()
+
+
+def test_the_next_video_is_open_before_the_current_one_ends(cfg, screen, clips):
+    stage = Stage(cfg, screen, with_paths(playlist(file_item("a", clips["red"]), file_item("b", clips["green"])),
+                                          clips["red"], clips["green"]))
+    try:
+        stage.play_until(lambda: stage.player.current is not None and stage.player.current.started, what="a start")
+        stage.play_until(lambda: stage.player.next is not None and stage.player.next.source.ready, seconds=5,
+                         what="b preloaded")
+        assert stage.player.current.item.key == "a" and stage.player.next.item.key == "b"
+    finally:
+        stage.close()
+
+
+# ---------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize("damage", ["scrambled", "truncated", "not-a-video", "unsupported-codec", "missing-from-cache"])
+def test_a_bad_file_is_skipped_with_one_error_and_the_next_item_plays(cfg, screen, clips, tmp_path, damage, caplog):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(clips["long"].read_bytes())
+    if damage == "scrambled":
+        scramble(bad)
+    elif damage == "truncated":
+        truncate(bad, 0.3)
+    elif damage == "not-a-video":
+        bad.write_text("hello, this is not a video\n" * 100)
+    elif damage == "unsupported-codec":
+        bad = make_video(tmp_path / "bad.mkv", seconds=0.3, codec="ffv1", colour=GREEN)
+    items = (file_item("bad", bad), file_item("good", clips["green"]))
+    paths = [clips["green"]] + ([] if damage == "missing-from-cache" else [bad])
+    stage = Stage(cfg, screen, with_paths(playlist(*items), *paths))
+    try:
+        stage.play_until(lambda: sum(to == "good" for _, to, _ in stage.player.switches) >= 2,
+                         what="the good item, looping")
+        assert set(keys_played(stage)) == {"good"}
+        (label, error), = stage.player.errors.items()
+        assert label.startswith("bad video bad.")
+        expected = {"unsupported-codec": "unsupported codec 'ffv1'", "missing-from-cache": "not in the cache"}
+        if damage in expected:
+            assert expected[damage] in error
+        skipped = [r for r in caplog.records if "skipped bad" in r.getMessage()]
+        # One line, not one per loop (a file missing from the cache is the sync thread's line to log).
+        assert len(skipped) == (0 if damage == "missing-from-cache" else 1), [r.getMessage() for r in skipped]
+    finally:
+        stage.close()
+
+
+def test_nothing_due_plays_the_generated_slides(cfg, screen, clips):
+    friday_morning = datetime(2026, 11, 27, 9, 0, tzinfo=WIB)
+    evening_only = file_item("evening", clips["red"], schedule=Schedule(window_from=datetime.min.time().replace(hour=18)))
+    stage = Stage(cfg, screen, with_paths(playlist(evening_only, fallback=(slide_item("g0", "SATU"),
+                                                                            slide_item("g1", "DUA"))), clips["red"]),
+                  hall_time=friday_morning)
+    try:
+        stage.play_until(lambda: keys_played(stage)[:3] == ["g0", "g1", "g0"], what="the fallback slides")
+        assert stage.player.describe()["fallback"]
+        stage.hall_time = friday_morning.replace(hour=18, minute=30)
+        stage.play_until(lambda: "evening" in keys_played(stage), what="the evening item once due")
+    finally:
+        stage.close()
+
+
+# ---------------------------------------------------------------- manifest switches
+
+
+def decoder_threads() -> int:
+    return sum(t.name.startswith("video-") for t in threading.enumerate())
+
+
+def test_a_manifest_switch_mid_video_starts_the_new_playlist_and_frees_the_old(cfg, screen, clips):
+    stage = Stage(cfg, screen, with_paths(playlist(file_item("long", clips["long"])), clips["long"]))
+    try:
+        stage.play_until(lambda: stage.player.describe()["frames"] >= 10, what="the long video playing")
+        assert near(stage.colour_at_centre(), RED)
+        stage.mailbox.put(with_paths(playlist(file_item("new", clips["green"])), clips["green"]))
+        switched_at = stage.now
+        stage.play_until(lambda: near(stage.colour_at_centre(), GREEN), what="the new playlist's video")
+        # The old video had more than 3.5 s to go: the new playlist did not wait for its end.
+        assert stage.now - switched_at < 2.0, "the switch waited for the old video to end"
+        assert stage.player.describe()["item"] == "new"
+        deadline = time.monotonic() + timeout(5)
+        while decoder_threads() > 2 and time.monotonic() < deadline:  # the new one and its preloaded next
+            stage.step()
+        assert decoder_threads() <= 2
+    finally:
+        stage.close()
+
+
+def test_an_item_in_both_playlists_keeps_playing_through_a_switch(cfg, screen, clips):
+    long = file_item("long", clips["long"])
+    stage = Stage(cfg, screen, with_paths(playlist(long), clips["long"]))
+    try:
+        stage.play_until(lambda: stage.player.describe()["frames"] >= 10, what="the long video playing")
+        source = stage.player.current.source
+        stage.mailbox.put(with_paths(playlist(file_item("first", clips["green"]), dataclasses.replace(long, key="x")),
+                                     clips["green"], clips["long"]))
+        stage.step()
+        assert stage.player.current.source is source and stage.player.current.item.key == "x"
+        stage.play_until(lambda: keys_played(stage)[-1] == "first", what="the new order after it")
+    finally:
+        stage.close()
+
+
+# ---------------------------------------------------------------- painting around overlays
+
+
+def test_pictures_are_painted_around_covers(cfg, screen, clips):
+    stage = Stage(cfg, screen, with_paths(playlist(file_item("long", clips["long"])), clips["long"]))
+    hole = Rect(AREA.x + 100, AREA.y + 100, 200, 100)
+    try:
+        stage.play_until(lambda: stage.player.describe()["frames"] >= 2, what="pictures")
+        screen.fill((1, 2, 3), (hole.x, hole.y, hole.w, hole.h))
+        for _ in range(10):
+            rects = stage.step(covers=(hole,))
+            for r in rects:
+                assert not pygame.Rect(r).colliderect((hole.x, hole.y, hole.w, hole.h)) or r.w * r.h == AREA.w * AREA.h
+        assert tuple(screen.get_at((hole.x + 5, hole.y + 5)))[:3] == (1, 2, 3)
+        assert near(tuple(screen.get_at((hole.x - 5, hole.y + 5)))[:3], RED)
+    finally:
+        stage.close()
+
+
+class FakeLink:
+    """The link's interface to the loop: updates to drain. The network is not what is tested here."""
+
+    def __init__(self):
+        self.pending = []
+
+    def drain(self):
+        out, self.pending = self.pending, []
+        return out
+
+
+def test_a_call_during_fullscreen_media_shows_the_hero_in_the_next_frame(cfg, screen, clips):
+    from signage.display.media.area import MediaArea
+    from signage.display.media.cache import ContentCache
+    from signage.display.media.sync import ContentSync
+
+    mailbox = Mailbox()
+    mailbox.put(with_paths(playlist(file_item("long", clips["long"])), clips["long"]))
+    clock_now = [datetime.now(WIB)]
+    fonts = FontBook()
+    player = MediaPlayer(cfg.content, "semua", clock=lambda: clock_now[0], fonts=fonts, mailbox=mailbox)
+    media = MediaArea(player, ContentSync(None, ContentCache(Path(pytest_tmp()) / "cache", 10 ** 8), Mailbox()))
+    link = FakeLink()
+    wake = threading.Event()
+
+    class Clock:
+        offset = 0.0
+
+        def __call__(self):
+            return clock_now[0]
+
+    display = Display(cfg, cfg.zone(None), screen, Renderer(fonts, {"logo": draw_logo()}), link, clock=Clock(),
+                      wakeup=wake, layout="media", media=media)
+    try:
+        link.pending.append(StatusChanged(LinkStatus("online", clock_now[0])))
+        deadline = time.monotonic() + timeout(10)
+        while player.describe()["frames"] < 5:
+            assert time.monotonic() < deadline, player.describe()
+            display.step(display._timeout())
+            clock_now[0] = datetime.now(WIB)
+        assert display.view.region("hero") is None
+        # The call arrives; the very next loop turn draws the hero over the video.
+        at = datetime.now(WIB)
+        clock_now[0] = at
+        state = hall.apply(display.snapshot, m.Called(display.snapshot.seq + 1, at, "c1", 5, "E-042"))
+        link.pending.append(BoardChanged(state, None))
+        display.step(0)
+        hero = display.view.region("hero")
+        assert hero is not None and "E-042" in [t.text for t in hero.texts()]
+        inside = (hero.rect.x + hero.rect.w // 2, hero.rect.y + 4)
+        assert tuple(screen.get_at(inside))[:3] == hero.background
+        # Video frames keep coming, around the hero, never over it.
+        frames = player.describe()["frames"]
+        while player.describe()["frames"] < frames + 5:
+            assert time.monotonic() < deadline + timeout(10)
+            display.step(display._timeout())
+            clock_now[0] = at + timedelta(seconds=0.1)  # still within highlight_seconds
+        assert tuple(screen.get_at(inside))[:3] == display.view.region("hero").background
+        outside = (display.covers[0].x - 10, display.covers[0].y + 10)
+        assert near(tuple(screen.get_at(outside))[:3], RED)
+    finally:
+        media.stop()
+
+
+_tmp = []
+
+
+def pytest_tmp() -> str:
+    import tempfile
+    _tmp.append(tempfile.mkdtemp(prefix="media-test-"))
+    return _tmp[-1]
