@@ -36,7 +36,8 @@ MEDIA_BG = (0, 0, 0)  # letterbox bars: a video's own black
 BODY_KEYS = ("hero", "history", "waiting")
 SPLIT_QUEUE_SHARE = 0.42  # landscape split: the queue body's share of the width
 STRIP_SHARE = {"landscape": 0.09, "portrait": 0.06}  # media layout: the last-calls strip's share of the height
-OVERLAY_SHARE = 0.62  # media layout: the hero overlay's largest share of the media area, each way
+OVERLAY_SHARE = {"landscape": (0.62, 0.62), "portrait": (0.92, 0.5)}  # media layout: the hero overlay's largest
+# share of the media area (width, height); portrait heroes are wide, so they may take nearly the full width
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,8 @@ def _calls(snapshot: m.Snapshot, config, zone, now: datetime) -> tuple[m.History
 
 def _overlay_box(hero: Rect, media: Rect) -> Rect:
     """The hero's shape, as large as OVERLAY_SHARE of the media area allows, centred on it."""
-    k = min(media.w * OVERLAY_SHARE / max(1, hero.w), media.h * OVERLAY_SHARE / max(1, hero.h))
+    share_w, share_h = OVERLAY_SHARE["landscape" if media.w >= media.h else "portrait"]
+    k = min(media.w * share_w / max(1, hero.w), media.h * share_h / max(1, hero.h))
     w, h = max(1, round(hero.w * k)), max(1, round(hero.h * k))
     return Rect(media.x + (media.w - w) // 2, media.y + (media.h - h) // 2, w, h)
 

@@ -124,7 +124,7 @@ def render_screen_still(screen, config: Config, zone, now: datetime):
     try:
         picture = still_picture(item, index.path(item.sha256) if item.sha256 else None, (area.w, area.h), renderer)
     except ValueError as exc:
-        log.warning("render: %s %s: %s; showing the first generated slide", item.key, item.kind, exc)
+        log.warning("render: %s %s %s: %s; showing the first generated slide", item.key, item.kind, item.file, exc)
         item = manifest.fallback[0]
         picture = still_picture(item, None, (area.w, area.h), renderer)
     pw, ph = picture.get_size()
