@@ -28,8 +28,12 @@ EXIT_OK, EXIT_FAILED, EXIT_PROBLEMS = 0, 1, 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="content_command", metavar="ACTION", required=True)
-    sub.add_parser("check", help="validate the playlist and every file it names")
-    publish = sub.add_parser("publish", help="make the running hub rescan and publish its content")
+    # --config after the action too (`signage content check --config X`); SUPPRESS keeps one given before it.
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                       help="config file (default: $SIGNAGE_CONFIG or ./config.yaml)")
+    sub.add_parser("check", help="validate the playlist and every file it names", parents=[where])
+    publish = sub.add_parser("publish", help="make the running hub rescan and publish its content", parents=[where])
     publish.add_argument("--hub", metavar="URL", help="hub address (default: $SIGNAGE_HUB, else from config)")
     publish.add_argument("--token", help="an operator token for all counters (default: $SIGNAGE_TOKEN, else config)")
     publish.add_argument("--wait", type=float, default=60.0, metavar="S", help="seconds to wait for the result")
@@ -91,7 +95,13 @@ def problems_of(config: Config) -> tuple[list[str], list[str]]:
         if not found:
             summary.append(f"{name}: {info.codec} {info.width}x{info.height}, {info.duration:.1f} s, "
                            f"{info.fps or 0:g} fps, {facts.size:,} bytes")
-    return problems, summary
+    return sorted(problems, key=_index), summary
+
+
+def _index(problem: str) -> int:
+    """Problems in playlist order: 'playlist[12] video …' → 12."""
+    head = problem.split("]", 1)[0]
+    return int(head.rsplit("[", 1)[1]) if "[" in head and head.rsplit("[", 1)[1].isdigit() else -1
 
 
 def check(config: Config) -> int:

@@ -131,7 +131,8 @@ class Stage:
             self.step()
 
     def colour_at_centre(self):
-        return tuple(self.screen.get_at((AREA.x + AREA.w // 2, AREA.y + AREA.h // 3 * 2)))[:3]
+        # Below the test pattern's moving bar (it spans the middle third of the height).
+        return tuple(self.screen.get_at((AREA.x + AREA.w // 2, AREA.y + AREA.h * 85 // 100)))[:3]
 
     def close(self):
         self.player.close()

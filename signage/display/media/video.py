@@ -300,6 +300,10 @@ def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
 
 
 def _describe(exc: BaseException) -> str:
+    """One line for a log and a report: FFmpeg's own words, without its errno and the file's path."""
+    reason = getattr(exc, "strerror", None)
+    if reason and type(exc).__module__.startswith("av"):
+        return str(reason)
     text = str(exc).strip().splitlines()
     detail = text[0] if text else ""
     name = type(exc).__name__
