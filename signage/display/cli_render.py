@@ -105,8 +105,6 @@ def render_still(view, config: Config):
 
 def render_screen_still(screen, config: Config, zone, now: datetime):
     """A split or media frame: the board, and in the media area the item due at `now`."""
-    import pygame
-
     from signage.core.content import pick
     from signage.core.screens import MEDIA_BG
     from signage.display.media.stills import still_picture

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass

@@ -16,23 +16,20 @@ from pathlib import Path
 import pygame
 import pytest
 
-from media import make_image, make_video, scramble, truncate
+from media import AREA, Stage, file_item, make_image, make_video, playlist, scramble, slide_item, truncate, with_paths
 from signage.config import load_config
-from signage.core import hall, messages as m, protocol
-from signage.core.content import ManifestItem, Schedule, SlideDoc, SlideSection
+from signage.core import hall, messages as m
+from signage.core.content import Schedule
 from signage.core.layout import LinkStatus, Rect
 from signage.display.app import Display
 from signage.display.link import BoardChanged, StatusChanged
 from signage.display.logo import draw_logo
 from signage.display.media.player import MediaPlayer
-from signage.display.media.sync import Mailbox, Playlist
-from signage.display.media.video import PixelFormat
+from signage.display.media.sync import Mailbox
 from signage.display.renderer import FontBook, Renderer
-from signage.hub.content import sha256_of
 from support import ROOT, timeout
 
 WIB = timezone(timedelta(hours=7))
-AREA = Rect(100, 50, 640, 360)
 RED, GREEN, BLUE = (200, 40, 40), (40, 200, 40), (40, 40, 200)
 
 
@@ -58,84 +55,6 @@ def clips(tmp_path_factory):
         "blue_jpg": make_image(d / "blue.jpg", colour=BLUE),
         "long": make_video(d / "long.mp4", seconds=4, colour=RED),
     }
-
-
-def file_item(key: str, path: Path, kind: str = "video", seconds: float | None = None, **kw) -> ManifestItem:
-    return ManifestItem(key, kind, seconds, file=path.name, sha256=sha256_of(path), size=path.stat().st_size, **kw)
-
-
-def slide_item(key: str, heading: str = "UJI", seconds: float = 0.3) -> ManifestItem:
-    return ManifestItem(key, "slide", seconds, slide=SlideDoc("maklumat", heading, "", (SlideSection(body="Isi"),)))
-
-
-def playlist(*items: ManifestItem, fallback=()) -> Playlist:
-    manifest = protocol.make_manifest(items, fallback)
-    return Playlist(manifest, {}, "test")
-
-
-def with_paths(pl: Playlist, *paths: Path) -> Playlist:
-    return dataclasses.replace(pl, paths={sha256_of(p): p for p in paths})
-
-
-class Stage:
-    """A player on a screen, stepped like the display loop does: sleep until it is due, present.
-
-    virtual=True runs on a clock of its own that jumps to each due time, but never past a
-    picture that isn't decoded yet: playback as a perfectly punctual loop would see it, as fast
-    as the decoders go, whatever else loads the machine.
-    """
-
-    def __init__(self, cfg, screen, first: Playlist, hall_time: datetime | None = None, virtual: bool = False):
-        self.virtual = virtual
-        self.mailbox = Mailbox()
-        self.mailbox.put(first)
-        self.now = time.monotonic()
-        self.hall_time = hall_time
-        self.player = MediaPlayer(cfg.content, "semua", clock=self._hall_clock, fonts=FontBook(),
-                                  mailbox=self.mailbox)
-        self.player.place(AREA, PixelFormat.for_surface(screen))
-        self.screen = screen
-        self.drawn: list[tuple[float, str]] = []  # (clock, item key) of every picture drawn
-
-    def _hall_clock(self) -> datetime:
-        return self.hall_time or datetime.now(WIB)
-
-    def step(self, covers=(), repaint=False) -> list:
-        if not self.virtual:
-            self.now = time.monotonic()
-        rects = self.player.present(self.screen, self.now, covers, repaint)
-        if rects and self.player.current is not None:
-            self.drawn.append((self.now, self.player.current.item.key))
-        if self.virtual:
-            due = self.player.due_in(self.now)
-            if self._waiting() or due is None:
-                time.sleep(0.001)  # a decoder or a worker is behind: real time passes, the clock waits
-            else:
-                self.now += due
-        else:
-            due = self.player.due_in(time.monotonic())
-            time.sleep(min(0.25, due if due is not None else 0.25))
-        return rects
-
-    def _waiting(self) -> bool:
-        p = self.player
-        if any(slot is not None and not slot.source.ready for slot in (p.current, p.next)):
-            return True
-        source = p.current.source if p.current is not None and p.current.started else None
-        return source is not None and source.kind == "video" and source.next_due is None and source.end_time is None
-
-    def play_until(self, predicate, seconds: float = 10.0, what: str = "it") -> None:
-        deadline = time.monotonic() + timeout(seconds)
-        while not predicate():
-            assert time.monotonic() < deadline, f"never saw {what}; player: {self.player.describe()}"
-            self.step()
-
-    def colour_at_centre(self):
-        # Below the test pattern's moving bar (it spans the middle third of the height).
-        return tuple(self.screen.get_at((AREA.x + AREA.w // 2, AREA.y + AREA.h * 85 // 100)))[:3]
-
-    def close(self):
-        self.player.close()
 
 
 def near(c1, c2, tolerance=40) -> bool:
@@ -250,25 +169,20 @@ def test_nothing_due_plays_the_generated_slides(cfg, screen, clips):
 # ---------------------------------------------------------------- manifest switches
 
 
-def decoder_threads() -> int:
-    return sum(t.name.startswith("video-") for t in threading.enumerate())
-
-
 def test_a_manifest_switch_mid_video_starts_the_new_playlist_and_frees_the_old(cfg, screen, clips):
     stage = Stage(cfg, screen, with_paths(playlist(file_item("long", clips["long"])), clips["long"]))
     try:
         stage.play_until(lambda: stage.player.describe()["frames"] >= 10, what="the long video playing")
         assert near(stage.colour_at_centre(), RED)
+        old = [s.source for s in (stage.player.current, stage.player.next) if s is not None]
         stage.mailbox.put(with_paths(playlist(file_item("new", clips["green"])), clips["green"]))
         switched_at = stage.now
         stage.play_until(lambda: near(stage.colour_at_centre(), GREEN), what="the new playlist's video")
         # The old video had more than 3.5 s to go: the new playlist did not wait for its end.
         assert stage.now - switched_at < 2.0, "the switch waited for the old video to end"
         assert stage.player.describe()["item"] == "new"
-        deadline = time.monotonic() + timeout(5)
-        while decoder_threads() > 2 and time.monotonic() < deadline:  # the new one and its preloaded next
-            stage.step()
-        assert decoder_threads() <= 2
+        stage.play_until(lambda: not any(source.decoding for source in old), what="the old decoders stopping")
+        assert all(source.last is None and source._head is None for source in old), "old pictures released"
     finally:
         stage.close()
 

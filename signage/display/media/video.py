@@ -30,6 +30,7 @@ import logging
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,10 @@ import pygame
 log = logging.getLogger("signage.display.media")
 
 FRAME_QUEUE = 6  # decoded pictures waiting; at 25 fps 240 ms ahead
+DECODERS = 2  # the video playing and the one preloaded after it
+# Long-lived decoder threads, shared by every video: a thread per video would churn threads (and
+# malloc arenas) at every loop of a short clip.
+_pool = ThreadPoolExecutor(max_workers=DECODERS, thread_name_prefix="video-decoder")
 MAX_SIDE = 8192  # refuse absurd frame sizes before allocating for them
 SUPPORTED_CODECS = ("h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "mjpeg", "libdav1d", "libvpx",
                     "libvpx-vp9")
@@ -68,8 +73,7 @@ RGB24 = PixelFormat("rgb24", "RGB")
 @dataclass
 class _Picture:
     due: float  # seconds from the video's start
-    surface: pygame.Surface
-    frame: object  # the av.VideoFrame whose memory `surface` shows: kept alive with it
+    surface: pygame.Surface  # shows the reformatted frame's memory: it holds the plane, the plane its frame
 
 
 _END = object()
@@ -128,18 +132,16 @@ class VideoSource:
         self.last: pygame.Surface | None = None
         self._queue: queue.Queue = queue.Queue(FRAME_QUEUE)
         self._head: _Picture | object | None = None  # taken from the queue, not yet due
-        self._keep: _Picture | None = None  # the picture on screen: its frame's memory must stay alive
         self._last_due = 0.0
         self._ended_at: float | None = None  # seconds from start, once the end was reached
         self._stop = threading.Event()
         self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._task = None
 
     # ------------------------------------------------------------ loop side
 
     def open(self) -> "VideoSource":
-        self._thread = threading.Thread(target=self._decode, name=f"video-{self.path.name}", daemon=True)
-        self._thread.start()
+        self._task = _pool.submit(self._decode)
         return self
 
     @property
@@ -173,7 +175,6 @@ class VideoSource:
         self.shown += 1
         self._last_due = newest.due
         self.last = newest.surface
-        self._keep = newest  # its frame must outlive the surface on screen
         return newest.surface
 
     @property
@@ -197,6 +198,11 @@ class VideoSource:
         end = self.end_time
         return end is not None and now >= end
 
+    @property
+    def decoding(self) -> bool:
+        """The decoder task still runs (for tests: a closed source's task ends on its own, soon)."""
+        return self._task is not None and not self._task.done()
+
     def close(self) -> None:
         self._stop.set()
         try:  # unblock a decoder waiting on a full queue
@@ -204,10 +210,10 @@ class VideoSource:
                 self._queue.get_nowait()
         except queue.Empty:
             pass
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        self._head = None
-        self._keep = None
+        if self._task is not None:
+            self._task.cancel()  # not started yet: never runs; running: it sees the stop flag within 0.1 s
+        self._head = None  # no waiting here: the display loop goes on at once
+        self.last = None
         if self.audio is not None:
             self.audio.close()
 
@@ -266,7 +272,7 @@ class VideoSource:
                         picture = frame.reformat(width=w, height=h, format=self.pixels.ffmpeg)
                         plane = picture.planes[0]
                         surface = pygame.image.frombuffer(plane, (w, h), self.pixels.pygame, plane.line_size)
-                        if not self._put(_Picture(due, surface, picture)):
+                        if not self._put(_Picture(due, surface)):
                             return
                         self._last_decoded_end = due + self.frame_duration
                         if not self._ready.is_set():
