@@ -292,3 +292,36 @@ def pytest_tmp() -> str:
     import tempfile
     _tmp.append(tempfile.mkdtemp(prefix="media-test-"))
     return _tmp[-1]
+
+
+# ---------------------------------------------------------------- sound
+
+
+def test_video_sound_plays_on_its_own_channel_and_ducks_while_the_board_speaks(cfg, screen, tmp_path):
+    from signage.announcer.service import MIXER_SETTINGS
+    from signage.display.media.audio import VIDEO_CHANNEL, AudioOut
+
+    clip = make_video(tmp_path / "voice.mp4", seconds=3, audio=True)
+    loud = dataclasses.replace(cfg.content, audio=True, volume=0.8, duck_volume=0.1)
+    assert AudioOut.open(dataclasses.replace(loud, audio=False), lambda: False) is None  # muted by default
+    pygame.mixer.init(**MIXER_SETTINGS)
+    try:
+        speaking = [False]
+        audio = AudioOut.open(loud, lambda: speaking[0])
+        stage = Stage(cfg, screen, with_paths(playlist(file_item("voice", clip)), clip))
+        stage.player.audio = audio
+        try:
+            stage.play_until(lambda: audio.channel.get_busy(), what="the video's sound playing")
+            assert audio.channel.get_volume() == pytest.approx(0.8, abs=0.01)
+            assert audio.channel.get_sound() is not None and pygame.mixer.Channel(0).get_sound() is None
+            speaking[0] = True  # the board starts announcing a call
+            stage.step()
+            assert audio.channel.get_volume() == pytest.approx(0.1, abs=0.01)
+            speaking[0] = False
+            stage.step()
+            assert audio.channel.get_volume() == pytest.approx(0.8, abs=0.01)
+            assert VIDEO_CHANNEL == 1  # channel 0 stays the announcer's
+        finally:
+            stage.close()
+    finally:
+        pygame.mixer.quit()

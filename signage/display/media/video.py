@@ -30,7 +30,6 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +39,55 @@ log = logging.getLogger("signage.display.media")
 
 FRAME_QUEUE = 6  # decoded pictures waiting; at 25 fps 240 ms ahead
 DECODERS = 2  # the video playing and the one preloaded after it
-# Long-lived decoder threads, shared by every video: a thread per video would churn threads (and
-# malloc arenas) at every loop of a short clip.
-_pool = ThreadPoolExecutor(max_workers=DECODERS, thread_name_prefix="video-decoder")
+
+
+class _Job:
+    def __init__(self, run):
+        self.run = run
+        self.cancelled = False
+        self.finished = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def done(self) -> bool:
+        return self.finished.is_set()
+
+
+class _Decoders:
+    """Long-lived daemon threads that run decode jobs in turn.
+
+    A thread per video would churn threads (and malloc arenas) at every loop of a short clip;
+    daemon threads never hold up the process's exit.
+    """
+
+    def __init__(self, n: int):
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._n = n
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, run) -> _Job:
+        with self._lock:
+            while len(self._threads) < self._n:
+                t = threading.Thread(target=self._work, name=f"video-decoder-{len(self._threads)}", daemon=True)
+                t.start()
+                self._threads.append(t)
+        job = _Job(run)
+        self._jobs.put(job)
+        return job
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if not job.cancelled:
+                    job.run()
+            finally:
+                job.finished.set()
+
+
+_decoders = _Decoders(DECODERS)
 MAX_SIDE = 8192  # refuse absurd frame sizes before allocating for them
 SUPPORTED_CODECS = ("h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "mjpeg", "libdav1d", "libvpx",
                     "libvpx-vp9")
@@ -141,7 +186,7 @@ class VideoSource:
     # ------------------------------------------------------------ loop side
 
     def open(self) -> "VideoSource":
-        self._task = _pool.submit(self._decode)
+        self._task = _decoders.submit(self._decode)
         return self
 
     @property
