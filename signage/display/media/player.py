@@ -86,6 +86,7 @@ class MediaPlayer:
         # (from key, to key, next start − previous end): 0 when the next item took over exactly on time
         self.schedule_gaps: list[tuple[str, str, float]] = []
         self.items_started = 0
+        self.preload = True  # open the next item while the current one plays (off: a benchmark's baseline)
         self._stills = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-stills")
         self._picture_rect: Rect | None = None
         self._on_screen: pygame.Surface | None = None
@@ -240,7 +241,7 @@ class MediaPlayer:
             if self.current is not current:
                 continue  # it failed to start and was dropped
             if not current.source.ended(mono):
-                if self.next is None:
+                if self.next is None and self.preload:
                     self.next = self._prepare_after((current.list, current.index), mono)  # preload
                 return
             if current.source.error:
