@@ -135,6 +135,9 @@ def check_config(args: argparse.Namespace) -> int:
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")
+    layouts = sorted({cfg.content.layout_for(z.name) for z in cfg.display.zones})
+    print(f"  content   {len(cfg.content.playlist)} playlist item(s), layout {'/'.join(layouts)}, "
+          f"{len(cfg.content.standards)} service standard(s) (signage content check tests the files)")
     return EXIT_OK
 
 
