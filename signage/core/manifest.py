@@ -19,7 +19,7 @@ from signage.core import protocol, slides
 from signage.core.content import Manifest, ManifestItem, PlaylistItem
 
 if TYPE_CHECKING:
-    from signage.config import Config
+    from signage.core.config import Config
 
 
 @dataclass(frozen=True)

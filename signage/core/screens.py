@@ -30,7 +30,7 @@ from signage.core.layout import (PALETTE, Fill, Geometry, Image, LinkStatus, Pal
                                  build_view, format_time, geometry, words)
 
 if TYPE_CHECKING:  # the schema lives with the loader today; only attributes are read here
-    from signage.config import Config, Zone
+    from signage.core.config import Config, Zone
 
 MEDIA_BG = (0, 0, 0)  # letterbox bars: a video's own black
 BODY_KEYS = ("hero", "history", "waiting")

@@ -26,7 +26,7 @@ from signage.core.content import SlideDoc, SlideSection
 from signage.core.layout import PALETTE, RGB, Fill, Palette, Rect, Region, Text, contrast_ratio
 
 if TYPE_CHECKING:  # the schema lives with the loader today; only its attributes are read here
-    from signage.config import Config
+    from signage.core.config import Config
     from signage.core.content import PlaylistItem
 
 MIN_CONTRAST = 7.0  # WCAG AAA, what the board's tickets reach: slides are read from across a hall

@@ -29,19 +29,22 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import pygame
 
 from signage.config import Config, Zone
-from signage.core import hall, messages as m, protocol
-from signage.core.announcements import CallNotice
-from signage.core.layout import LinkStatus, View, build_view
+from signage.core import hall, protocol
+from signage.core.announcements import CallNotice, notice_for
+from signage.core.clock import corrected
+from signage.core.text import for_log
+from signage.core.layout import LinkStatus, Rect, View, build_view
 from signage.core.screens import build_screen
-from signage.display.link import BoardChanged, HubLink, StatusChanged
-from signage.display.renderer import Renderer
+from signage.display import fleet
+from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged
+from signage.display.renderer import Renderer, drawable
 
 log = logging.getLogger("signage.display")
 
@@ -60,24 +63,19 @@ class Announcer(Protocol):
     def busy(self) -> bool: ...
 
 
-def notice_for(event: m.Event) -> CallNotice | None:
-    """The CallNotice for a call or recall; replayed events are not live (never spoken)."""
-    if isinstance(event, m.Called):
-        return CallNotice(event.seq, "call", event.ticket, event.counter, event.at, live=not event.replay)
-    if isinstance(event, m.Recalled):
-        return CallNotice(event.seq, "recall", event.ticket, event.counter, event.at, live=not event.replay)
-    return None
-
-
 @dataclass
 class HallClock:
-    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome."""
+    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome.
+
+    One owner: only the render thread sets `offset`, to the absolute value the link measured
+    against the uncorrected system clock (signage.core.clock), so nothing is lost on reconnect.
+    """
 
     tz: Any
-    offset: float = 0.0
+    offset: float = 0.0  # hub clock minus the system clock, seconds
 
     def __call__(self) -> datetime:
-        return datetime.now(self.tz) + timedelta(seconds=self.offset)
+        return corrected(datetime.now(self.tz), self.offset)
 
 
 class Display:
@@ -112,6 +110,12 @@ class Display:
         self.layout = layout  # queue | split | media (signage.core.screens)
         self.media = media  # signage.display.media.area.MediaArea, or None: no media area
         self.covers: tuple = ()  # board regions over the media area (hero overlay, offline bar)
+        self.identity: Callable[[], list[str]] = lambda: []  # identify card: name, address, version
+        self._identity_lines: list[str] = []
+        self.identify_until: float | None = None
+        self.restart_requested = False
+        self._identified: float | None = None
+        self._identify_card: Rect | None = None  # where the card lies, so the media paints around it
 
     # ------------------------------------------------------------ loop
 
@@ -147,6 +151,8 @@ class Display:
             waits.append(self._next_ticker - self.mono())
         if self.media is not None and (due := self.media.due_in(self.mono())) is not None:
             waits.append(due)
+        if self.identify_until is not None:
+            waits.append(self.identify_until - self.mono())
         return max(0.0, min(waits))
 
     def _handle(self, event: pygame.event.Event) -> None:
@@ -172,9 +178,11 @@ class Display:
                     notice = notice_for(update.event)
                     if notice is not None:
                         self._announce(notice)
+            elif isinstance(update, ActionAsked):
+                self._act(update.request)
             elif isinstance(update, StatusChanged):
                 if update.clock_offset is not None:
-                    self.clock.offset = update.clock_offset
+                    self.clock.offset = update.clock_offset  # absolute: assigning it is idempotent
                 if update.status.state != self.status.state:
                     log.info("link %s%s", update.status.state,
                              f": {update.status.detail}" if update.status.detail else "")
@@ -185,9 +193,35 @@ class Display:
                 self.status = self.status if keep_since else update.status
                 self.stale = True
 
+    def _act(self, request) -> None:
+        """An admin's action, on the render thread (it owns the surface); answers go out through the link."""
+        from signage.core import messages as m
+
+        if request.action == "screenshot":  # the frame on the screen now, not a re-render
+            png = fleet.screenshot_png(self.screen, request.max_width, request.max_bytes)
+            if png is not None:
+                self.link.send_threadsafe(png)
+            else:
+                self._reply(m.ActionReply(request.id, False, f"no PNG fits in {request.max_bytes} bytes"))
+        elif request.action == "identify":
+            self.identify_until = self.mono() + request.seconds
+            self._identity_lines = self.identity()
+            self._identified = None  # draw the card on the next frame
+            self.stale = True
+            self._reply(m.ActionReply(request.id, True, " · ".join(self._identity_lines)))
+        elif request.action == "restart":
+            log.warning("restart asked by the hub: exiting cleanly (systemd starts the board again)")
+            self._reply(m.ActionReply(request.id, True, "exiting"), wait=2.0)
+            self.restart_requested = True
+            self.running = False
+
+    def _reply(self, reply, wait: float | None = None) -> None:
+        if self.link is not None:
+            self.link.send_threadsafe(protocol.encode(reply), wait)
+
     def _announce(self, notice: CallNotice) -> None:
-        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind, notice.ticket,
-                 notice.counter, notice.live)
+        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind,
+                 for_log(notice.ticket), notice.counter, notice.live)
         if self.announcer is not None:
             self.announcer.submit(notice, self.clock())
 
@@ -199,8 +233,16 @@ class Display:
             view = self._build(now)
             self.view = view
             self.stale = False
+        if self.identify_until is not None and self.mono() >= self.identify_until:
+            self.identify_until = None
+            self.shown = None  # the card goes: redraw the whole board under it
         rects = self.renderer.draw(view, self.screen, self.shown) if view is not self.shown else []
         board_changed = bool(rects)
+        if self.identify_until is not None and (board_changed or self._identified is None):
+            card = fleet.draw_identify(self.screen, self.renderer.fonts, self._identity_lines or ["?"])
+            self._identify_card = Rect(card.x, card.y, card.w, card.h)
+            rects.append(card)
+        self._identified = self.identify_until
         self.shown = view
         if view.ticker is not None:
             texts = view.ticker.texts
@@ -221,7 +263,10 @@ class Display:
                 log.info("shown seq=%d mono=%.6f", view.seq, self.mono())
         if self.media is not None:  # after the board: a call is on screen before the next video frame
             full = board_changed and rects[0] == self.screen.get_rect()
-            media_rects = self.media.present(self.screen, self.mono(), self.covers, repaint=full)
+            covers = self.covers
+            if self.identify_until is not None and self._identify_card is not None:
+                covers = (*covers, self._identify_card)
+            media_rects = self.media.present(self.screen, self.mono(), covers, repaint=full)
             if media_rects:
                 pygame.display.update(media_rects)
         if self.snapshot_dir is not None:
@@ -254,7 +299,7 @@ class Display:
             "link": self.status.state,
             "alert": view.alert,
             "size": list(view.size),
-            "texts": {r.key: [t.text for t in r.texts()] for r in view.regions},
+            "texts": {r.key: [drawable(t.text) for t in r.texts()] for r in view.regions},  # as drawn
         }
         if self.media is not None:
             info["media"] = self.media.describe()

@@ -140,7 +140,7 @@ class ContentService:
 
     def start(self) -> None:
         self._lock = asyncio.Lock()
-        self._task = asyncio.create_task(self._first(), name="content-first-publish")
+        self._task = self.hub.spawn(self._first(), "content first publish")  # tracked: never fails unseen
 
     async def wait_started(self) -> None:
         if self._task is not None:
@@ -209,7 +209,7 @@ class ContentService:
     def request_publish(self) -> int:
         """From the HTTP handler (no await there): publish in the background; returns the request number."""
         self.requests += 1
-        asyncio.get_running_loop().create_task(self._background_publish(), name=f"content-publish-{self.requests}")
+        self.hub.spawn(self._background_publish(), f"content publish {self.requests}")
         return self.requests
 
     async def _background_publish(self) -> None:

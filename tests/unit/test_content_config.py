@@ -144,3 +144,16 @@ def test_every_problem_is_reported_at_once(tmp_path):
         raw["content"]["playlist"] = [{"type": "image"}, {"type": "video", "file": "v.mp4", "weekdays": ["x"]}]
         raw["display"]["layout"] = "grid"
     assert len(problems(tmp_path, edit)) == 3
+
+
+def test_default_content_agrees_with_the_config_defaults():
+    """DEFAULT_CONTENT (a Config built without a content section) and DEFAULTS (what the loader applies) match."""
+    from signage.core.config import DEFAULTS
+    from signage.core.content import DEFAULT_CONTENT as d
+
+    assert (d.dir, d.playlist, d.audio, d.volume, d.duck_volume, str(d.cache_dir), d.cache_bytes // 2 ** 20,
+            d.image_seconds, d.slide_seconds, d.services_per_slide, d.layout, d.maklumat, d.pengaduan) == tuple(
+        DEFAULTS[k] for k in ("content.dir", "content.playlist", "content.audio", "content.volume",
+                              "content.duck_volume", "content.cache_dir", "content.cache_mb", "content.image_seconds",
+                              "content.slide_seconds", "content.services_per_slide", "display.layout",
+                              "hall.maklumat", "hall.pengaduan"))

@@ -4,6 +4,7 @@
     media.on_event(event)   # every event the link applied: `content` events start a download
     media.on_online()       # the link (re)connected: ask the hub for its current manifest
     media.place(...), media.due_in(...), media.present(...), media.describe(), media.stop()
+    media.fleet_facts()     # (manifest version, failures) for the fleet heartbeat
 
 Until the hub answers, the board plays its cached manifest (after a restart, offline) or,
 on a first start, the slides its own config generates.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from signage.core import manifest as manifests, messages as m
+from signage.core import manifest as manifests, messages as m, text
 from signage.display.media.audio import AudioOut
 from signage.display.media.cache import ContentCache
 from signage.display.media.player import MediaPlayer
@@ -45,6 +46,13 @@ class MediaArea:
         info = self.player.describe()
         info["errors"] = {**self.sync.errors(), **info["errors"]}  # downloads, then playback
         return info
+
+    def fleet_facts(self) -> tuple[str | None, tuple[str, ...]]:
+        """For the heartbeat (called on the link thread): the playing manifest's version, and what failed."""
+        playlist = self.player.playlist
+        errors = {**self.sync.errors(), **dict(self.player.errors)}  # dict(): one atomic copy
+        return (playlist.manifest.digest[:12] if playlist else None,
+                tuple(text.for_log(f"{label}: {error}", 200) for label, error in errors.items()))
 
     def stop(self) -> None:
         self.sync.stop()
