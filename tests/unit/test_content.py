@@ -233,3 +233,25 @@ class TestHostileManifests:
         with pytest.raises(ProtocolError, match=r"control character U\+001B"):
             protocol.decode_manifest(tampered(ok, lambda o: o["items"][0]["slide"]["sections"][0].update(
                 body="x\x1b[31m")))
+
+
+# ---------------------------------------------------------------- who may publish
+
+
+def test_only_the_hub_role_publishes_and_it_sends_nothing_else():
+    from signage.config import Token
+    from signage.core import messages as m
+    from signage.core.rules import HUB_ROLE, HubState, decide
+    from signage.errors import CommandRejected
+
+    config = load_config(ROOT / "config.yaml")
+    manifest = manifests.build(config, {}).manifest
+    hub, operator = Token("hub", HUB_ROLE, "h" * 32), Token("supervisor", "operator", "o" * 32)
+    now = at(FRIDAY, 9)
+    event = decide(HubState(), m.Publish("p-1", manifest), hub, config, now, 1)
+    assert isinstance(event, m.ContentChanged) and event.manifest == manifest and event.seq == 1
+    with pytest.raises(CommandRejected) as refused:
+        decide(HubState(), m.Publish("p-2", manifest), operator, config, now, 1)
+    assert refused.value.code == "forbidden"
+    with pytest.raises(CommandRejected):
+        decide(HubState(), m.Call("c-1", 1, "A-001"), hub, config, now, 1)
