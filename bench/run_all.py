@@ -33,6 +33,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "estimate": ("bench_estimate.py", [], ["--days", "3"]),
     "playback": ("bench_playback.py", [], ["--rounds", "2"]),
     "fleet": ("bench_fleet.py", [], ["--seconds", "6", "--rounds", "1", "--shots", "12"]),
+    "content": ("bench_content.py", [], ["--calls", "30", "--rounds", "1", "--seconds", "15", "--warmup", "12"]),
+    "content_player": ("bench_content_player.py", [], ["--events", "8", "--switches", "10"]),
 }
 
 

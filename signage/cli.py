@@ -31,6 +31,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
     ("printer", "signage.printer.cli_printer", "print the tickets a kiosk issues (ESC/POS ticket printer)"),
+    ("content", "signage.cli_content", "check the media playlist and files, or make the hub publish them"),
 ]
 
 
@@ -168,6 +169,9 @@ def check_config(args: argparse.Namespace) -> int:
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")
+    layouts = sorted({cfg.content.layout_for(z.name) for z in cfg.display.zones})
+    print(f"  content   {len(cfg.content.playlist)} playlist item(s), layout {'/'.join(layouts)}, "
+          f"{len(cfg.content.standards)} service standard(s) (signage content check tests the files)")
     for finding in findings:
         print(f"warning: {finding}", file=sys.stderr)
     return EXIT_OK

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from signage.core import tickets
+from signage.core import content_config, tickets
 from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, Agency,
                                  AnnouncerConfig, Config, Counter, DisplayConfig, FleetConfig, HallConfig, HubConfig,
                                  NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service, Token, Zone,
@@ -217,7 +217,8 @@ class _Validator:
             return None
         self.check_text(raw)
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens", "notify", "printer", "fleet"}, "")
+                                "display", "announcer", "tokens", "notify", "printer", "fleet"} | content_config.TOP_KEYS,
+                          "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -235,10 +236,13 @@ class _Validator:
         notify = self.notify(self.section(raw, "notify", "", required=False))
         printer = self.printer(self.section(raw, "printer", "", required=False))
         fleet = self.fleet(self.section(raw, "fleet", "", required=False))
+        content = content_config.parse_content(
+            raw, self.base, self.fail, _read_playlist, agencies={a.code for a in agencies},
+            services={s.code for s in services}, zones={z.name for z in display.zones} if display else None)
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens, notify, printer, fleet)
+                      announcer, tokens, notify, printer, fleet, content)
 
     def notify(self, raw: dict) -> NotifyConfig | None:
         p = "notify."
@@ -273,7 +277,7 @@ class _Validator:
     def hall(self, raw: dict) -> HallConfig | None:
         p = "hall."
         self.unknown_keys(raw, {"name", "short_name", "timezone", "timezone_label", "locale",
-                                "opening_hours"}, p)
+                                "opening_hours"} | content_config.HALL_KEYS, p)
         name = self.get(raw, "name", p, _text, "a non-empty string")
         short = self.get(raw, "short_name", p, _text, "a non-empty string", default=name)
         tz_name = self.get(raw, "timezone", p, _text, "a time zone name such as Asia/Jakarta")
@@ -356,7 +360,7 @@ class _Validator:
 
     def services(self, raw: dict, agency_codes: set[str], numbers: set[int]) -> tuple[Service, ...]:
         out, seen = [], set()
-        allowed = {"code", "name", "agency", "prefix", "counters"}
+        allowed = {"code", "name", "agency", "prefix", "counters"} | content_config.SERVICE_KEYS
         for p, item in self.entries(raw, "services", "", allowed, required=False):
             code = self.get(item, "code", p, _code, "a code of letters, digits, - or _")
             name = self.get(item, "name", p, _text, "a non-empty string")
@@ -392,9 +396,10 @@ class _Validator:
         p = "display."
         self.unknown_keys(raw, {"zones", "history", "highlight_seconds", "offline_after_seconds",
                                 "show_waiting", "ticker", "logo", "font_dir", "ticker_speed",
-                                "framebuffer_acceleration"}, p)
+                                "framebuffer_acceleration"} | content_config.DISPLAY_KEYS, p)
         zones = []
-        for zp, item in self.entries(raw, "zones", p, {"name", "title", "counters"}, required=False):
+        for zp, item in self.entries(raw, "zones", p, {"name", "title", "counters"} | content_config.ZONE_KEYS,
+                                     required=False):
             name = self.get(item, "name", zp, _code, "a name of letters, digits, - or _")
             title = self.get(item, "title", zp, _text, "a non-empty string", default=name)
             counters = self.get(item, "counters", zp, _int_list, "a non-empty list of counter numbers")
@@ -624,6 +629,11 @@ def _str_map(v: Any) -> dict[str, str] | None:
     if isinstance(v, dict) and all(isinstance(k, str) and isinstance(s, str) for k, s in v.items()):
         return dict(v)
     return None
+
+
+def _read_playlist(path: Path) -> Any:
+    """A playlist file named by content.playlist: read as strictly as config.yaml (duplicate keys refused)."""
+    return _read_yaml(path.read_text(encoding="utf-8"), path)
 
 
 def _timezone(name: str) -> tzinfo | None:

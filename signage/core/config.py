@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from signage.core.content import DEFAULT_CONTENT, ContentConfig
 from signage.errors import ConfigError
 
 ROLES = ("operator", "display", "kiosk", "admin")  # admin: the technician (/status, remote actions)
@@ -181,6 +182,7 @@ class Config:
     notify: NotifyConfig = NotifyConfig()
     printer: PrinterConfig = PrinterConfig()
     fleet: FleetConfig = FleetConfig()
+    content: ContentConfig = DEFAULT_CONTENT  # content section, layouts, service standards (core/content.py)
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
     @cached_property
@@ -256,6 +258,8 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "hall.timezone_label": "WIB",
     "hall.locale": "id",
     "hall.opening_hours": "",
+    "hall.maklumat": "",
+    "hall.pengaduan": "",
     "hub.host": "127.0.0.1",
     "hub.port": 8765,
     "hub.journal": "var/journal.sqlite",
@@ -290,6 +294,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "display.font_dir": None,  # DejaVu from fonts-dejavu-core, else pygame's bundled font
     "display.ticker_speed": 120,
     "display.framebuffer_acceleration": False,
+    "display.layout": "queue",
     "announcer.enabled": True,
     "announcer.voice": "id",
     "announcer.rate": 140,
@@ -308,8 +313,23 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "fleet.heartbeat_seconds": 5,
     "fleet.alert_after_seconds": 15,
     "fleet.disk_low_mb": 500,
+    "content.dir": None,  # no files: the generated slides only
+    "content.playlist": (),
+    "content.audio": False,
+    "content.volume": 1.0,
+    "content.duck_volume": 0.15,
+    "content.cache_dir": "var/content-cache",
+    "content.cache_mb": 2048,
+    "content.image_seconds": 10,
+    "content.slide_seconds": 12,
+    "content.services_per_slide": 2,
 })
 
 # String values that may hold newlines and tabs (the text rule's long-text fields), by key
-# path with list indexes written "[]". None today: every configured string is one line.
-LONG_TEXT_KEYS: frozenset[str] = frozenset()
+# path with list indexes written "[]": the texts of generated slides (signage.core.content_config).
+LONG_TEXT_KEYS: frozenset[str] = frozenset({
+    "hall.maklumat",  # the maklumat pelayanan, a pledge of several lines
+    "hall.pengaduan",
+    "services[].persyaratan",  # a text of one requirement a line (or a list of one-line strings)
+    "services[].prosedur",
+})

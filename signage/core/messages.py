@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping, Union
 
+from signage.core.content import Manifest
+
 PROTOCOL_VERSION = 1
 
 # ---------------------------------------------------------------- client → hub
@@ -87,7 +89,15 @@ class Transfer:
     service: str
 
 
-Command = Union[Call, Recall, Clear, Ticker, Issue, Next, Skip, Done, Transfer]
+@dataclass(frozen=True)
+class Publish:
+    """Internal: the hub's content service publishes a manifest. Never parsed from a client."""
+
+    id: str
+    manifest: Manifest
+
+
+Command = Union[Call, Recall, Clear, Ticker, Issue, Next, Skip, Done, Transfer, Publish]
 COUNTER_COMMANDS = (Call, Recall, Clear, Next, Skip, Done, Transfer)
 
 # ---------------------------------------------------------------- events (hub → subscribers)
@@ -160,8 +170,19 @@ class Issued:
     replay: bool = False
 
 
-Event = Union[Called, Recalled, Cleared, TickerSet, Issued]
-EVENT_TYPES = (Called, Recalled, Cleared, TickerSet, Issued)
+@dataclass(frozen=True)
+class ContentChanged:
+    """A new content manifest: displays fetch the files they lack, then switch playlists (docs/content.md)."""
+
+    seq: int
+    at: datetime
+    id: str
+    manifest: Manifest
+    replay: bool = False
+
+
+Event = Union[Called, Recalled, Cleared, TickerSet, Issued, ContentChanged]
+EVENT_TYPES = (Called, Recalled, Cleared, TickerSet, Issued, ContentChanged)
 
 # ---------------------------------------------------------------- snapshot
 

@@ -12,6 +12,7 @@ third-party integrator can fix their client from the error alone:
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import re
@@ -19,7 +20,8 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from signage.core import messages as m, text
+from signage.core import content_wire, messages as m, text
+from signage.core.content import Manifest
 from signage.core.tickets import PATTERN as TICKET, normalize as normalize_ticket
 from signage.errors import ProtocolError
 
@@ -49,11 +51,13 @@ _EVENTS: dict[str, type] = {
     "cleared": m.Cleared,
     "ticker": m.TickerSet,
     "issued": m.Issued,
+    "content": m.ContentChanged,
 }
 _NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus}
 # "ticker" names both a command and its event, so map classes from each table separately.
 _TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _NOTICES) for name, cls in table.items()}
-_TYPE_OF.update({m.Hello: "hello", m.Welcome: "welcome", m.Ack: "ack", m.Error: "error"})
+_TYPE_OF.update({m.Hello: "hello", m.Welcome: "welcome", m.Ack: "ack", m.Error: "error",
+                 m.Publish: "publish"})  # publish: internal to the hub, never parsed from a client
 # Fleet messages: answered outside the journal (signage.core.fleet, signage.hub.fleet).
 _FLEET: dict[str, type] = {"heartbeat": m.Heartbeat, "act": m.Act, "action_reply": m.ActionReply}
 _TYPE_OF.update({cls: name for name, cls in _FLEET.items()})
@@ -428,6 +432,8 @@ def to_wire(message: Any) -> dict:
         return out
     if isinstance(message, m.Error):
         return {"type": kind, "id": message.id, "code": message.code, "message": message.message}
+    if isinstance(message, m.Publish):  # the journal keeps the manifest once, in the event
+        return {"type": kind, "id": message.id, "digest": message.manifest.digest}
     if isinstance(message, (m.Heartbeat, m.ActionResult)):
         out = {"type": kind}
         for f in fields(message):
@@ -461,6 +467,8 @@ def to_wire(message: Any) -> dict:
             continue
         elif isinstance(value, m.Wait):
             value = {"low": value.low, "high": value.high}
+        elif f.name == "manifest":
+            value = content_wire.manifest_to_wire(value)
         out[f.name] = value
     return out
 
@@ -525,6 +533,8 @@ def from_wire(obj: dict) -> Any:
                     value = m.Wait(int(value["low"]), int(value["high"])) if value else None
                 elif f.name == "waiting":
                     value = {str(k): int(v) for k, v in value.items()}
+                elif f.name == "manifest":
+                    value = manifest_from_wire(value)
                 values[f.name] = value
         return cls(**values)
     except ProtocolError:
@@ -665,3 +675,43 @@ def decode_document(text: str) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     return data
+
+
+# ---------------------------------------------------------------- content manifests (docs/content.md)
+
+
+def manifest_digest(items, fallback=()) -> str:
+    """SHA-256 of a manifest's canonical JSON (sorted keys, no spaces): its version."""
+    body = json.dumps(content_wire.digest_body(tuple(items), tuple(fallback)), ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def make_manifest(items, fallback=()) -> Manifest:
+    return Manifest(tuple(items), manifest_digest(items, fallback), tuple(fallback))
+
+
+def manifest_from_wire(obj: Any) -> Manifest:
+    """Strict: every field checked, and the digest must match the items. Raises ProtocolError."""
+    try:
+        digest, items, fallback = content_wire.manifest_from_wire(obj)
+    except ValueError as exc:
+        raise ProtocolError("bad_message", f"content manifest: {exc}") from None
+    actual = manifest_digest(items, fallback)
+    if actual != digest:
+        raise ProtocolError("bad_message", f"content manifest: digest {digest[:12]}… does not match its items "
+                                           f"({actual[:12]}…)")
+    return Manifest(items, digest, fallback)
+
+
+def encode_manifest(manifest: Manifest) -> str:
+    return _dumps(content_wire.manifest_to_wire(manifest))
+
+
+def decode_manifest(text: str | bytes) -> Manifest:
+    """A manifest served by the hub or kept in a display's cache. Raises ProtocolError."""
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError("bad_message", f"content manifest is not valid JSON: {exc}") from None
+    return manifest_from_wire(obj)

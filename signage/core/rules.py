@@ -17,6 +17,8 @@ from signage.core import hall, messages as m, queue as q, tickets
 from signage.core.config import Config, Token
 from signage.errors import CommandRejected
 
+HUB_ROLE = "hub"  # the token the hub's own services act with; no config token can have it
+
 
 @dataclass(frozen=True)
 class HubState:
@@ -85,6 +87,9 @@ def decide(state: HubState, cmd: m.Command, actor: Token, config: Config, now: d
     if isinstance(cmd, m.Ticker):
         return m.TickerSet(**base, text=cmd.text.strip())
 
+    if isinstance(cmd, m.Publish):  # the hub's own content service (signage.hub.content)
+        return m.ContentChanged(**base, manifest=cmd.manifest)
+
     if isinstance(cmd, m.Issue):
         service = config.service(cmd.service)
         if service is None:
@@ -126,6 +131,10 @@ def decide(state: HubState, cmd: m.Command, actor: Token, config: Config, now: d
 
 
 def _authorize(cmd: m.Command, actor: Token, config: Config) -> None:
+    if isinstance(cmd, m.Publish) != (actor.role == HUB_ROLE):
+        raise CommandRejected("forbidden", "only the hub itself publishes content, and it sends nothing else")
+    if isinstance(cmd, m.Publish):
+        return  # the hub's own content service: none of the client roles' rules below apply
     if actor.role == "display":
         raise CommandRejected("forbidden", "display tokens can only receive events, not send commands")
     if actor.role == "admin":

@@ -40,7 +40,8 @@ from signage.core import hall, protocol
 from signage.core.announcements import CallNotice, notice_for
 from signage.core.clock import corrected
 from signage.core.text import for_log
-from signage.core.layout import LinkStatus, View, build_view
+from signage.core.layout import LinkStatus, Rect, View, build_view
+from signage.core.screens import build_screen
 from signage.display import fleet
 from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged
 from signage.display.renderer import Renderer, drawable
@@ -81,7 +82,8 @@ class Display:
     def __init__(self, config: Config, zone: Zone, screen: pygame.Surface, renderer: Renderer,
                  link: HubLink | None, announcer: Announcer | None = None, *,
                  clock: HallClock, wakeup: threading.Event | None = None, quit_on_escape: bool = False,
-                 snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic):
+                 snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic,
+                 layout: str = "queue", media=None):
         self.config = config
         self.zone = zone
         self.screen = screen
@@ -105,11 +107,15 @@ class Display:
         self._ticker_t0 = mono()
         self._next_ticker = 0.0
         self._saved: tuple | None = None  # (seq, link state) of the last --snapshot-dir frame
+        self.layout = layout  # queue | split | media (signage.core.screens)
+        self.media = media  # signage.display.media.area.MediaArea, or None: no media area
+        self.covers: tuple = ()  # board regions over the media area (hero overlay, offline bar)
         self.identity: Callable[[], list[str]] = lambda: []  # identify card: name, address, version
         self._identity_lines: list[str] = []
         self.identify_until: float | None = None
         self.restart_requested = False
         self._identified: float | None = None
+        self._identify_card: Rect | None = None  # where the card lies, so the media paints around it
 
     # ------------------------------------------------------------ loop
 
@@ -143,6 +149,8 @@ class Display:
             waits.append((self.view.wake_at - self.clock()).total_seconds())
         if self.view is not None and self.view.ticker is not None:
             waits.append(self._next_ticker - self.mono())
+        if self.media is not None and (due := self.media.due_in(self.mono())) is not None:
+            waits.append(due)
         if self.identify_until is not None:
             waits.append(self.identify_until - self.mono())
         return max(0.0, min(waits))
@@ -164,6 +172,8 @@ class Display:
             if isinstance(update, BoardChanged):
                 self.snapshot = update.snapshot
                 self.stale = True
+                if update.event is not None and self.media is not None:
+                    self.media.on_event(update.event)  # a `content` event starts a download
                 if update.event is not None:
                     notice = notice_for(update.event)
                     if notice is not None:
@@ -176,6 +186,8 @@ class Display:
                 if update.status.state != self.status.state:
                     log.info("link %s%s", update.status.state,
                              f": {update.status.detail}" if update.status.detail else "")
+                    if update.status.state == "online" and self.media is not None:
+                        self.media.on_online()
                 # Keep the first moment the link went down, across retries.
                 keep_since = update.status.state == self.status.state
                 self.status = self.status if keep_since else update.status
@@ -218,7 +230,7 @@ class Display:
     def _render(self, now: datetime) -> None:
         view = self.view
         if self.stale or view is None or (view.wake_at is not None and now >= view.wake_at):
-            view = build_view(self.snapshot, self.config, self.zone, now, self.status, self.screen.get_size())
+            view = self._build(now)
             self.view = view
             self.stale = False
         if self.identify_until is not None and self.mono() >= self.identify_until:
@@ -227,7 +239,9 @@ class Display:
         rects = self.renderer.draw(view, self.screen, self.shown) if view is not self.shown else []
         board_changed = bool(rects)
         if self.identify_until is not None and (board_changed or self._identified is None):
-            rects.append(fleet.draw_identify(self.screen, self.renderer.fonts, self._identity_lines or ["?"]))
+            card = fleet.draw_identify(self.screen, self.renderer.fonts, self._identity_lines or ["?"])
+            self._identify_card = Rect(card.x, card.y, card.w, card.h)
+            rects.append(card)
         self._identified = self.identify_until
         self.shown = view
         if view.ticker is not None:
@@ -247,11 +261,30 @@ class Display:
             if view.seq != self._shown_seq:
                 self._shown_seq = view.seq
                 log.info("shown seq=%d mono=%.6f", view.seq, self.mono())
+        if self.media is not None:  # after the board: a call is on screen before the next video frame
+            full = board_changed and rects[0] == self.screen.get_rect()
+            covers = self.covers
+            if self.identify_until is not None and self._identify_card is not None:
+                covers = (*covers, self._identify_card)
+            media_rects = self.media.present(self.screen, self.mono(), covers, repaint=full)
+            if media_rects:
+                pygame.display.update(media_rects)
         if self.snapshot_dir is not None:
-            saved = (view.seq, self.status.state)
+            saved = (view.seq, self.status.state, self.media.describe()["item"] if self.media else None)
             if board_changed or saved != self._saved:
                 self._saved = saved
                 self._save_snapshot(view)
+
+    def _build(self, now: datetime) -> View:
+        size = self.screen.get_size()
+        if self.layout == "queue":
+            return build_view(self.snapshot, self.config, self.zone, now, self.status, size)
+        screen = build_screen(self.snapshot, self.config, self.zone, now, self.status, size, self.layout)
+        self.covers = screen.covers
+        if self.media is not None:
+            from signage.display.media.video import PixelFormat
+            self.media.place(screen.media, PixelFormat.for_surface(self.screen))
+        return screen.view
 
     def _save_snapshot(self, view: View) -> None:
         """--snapshot-dir: frame.png and frame.json, replaced atomically after each board or link change."""
@@ -268,6 +301,8 @@ class Display:
             "size": list(view.size),
             "texts": {r.key: [drawable(t.text) for t in r.texts()] for r in view.regions},  # as drawn
         }
+        if self.media is not None:
+            info["media"] = self.media.describe()
         json_tmp = directory / "frame.tmp.json"
         json_tmp.write_text(protocol.encode_document(info), encoding="utf-8")
         os.replace(json_tmp, directory / "frame.json")

@@ -1,13 +1,14 @@
 """`signage display`: the fullscreen hall board (kiosk).
 
     signage display [--config PATH] [--zone NAME] [--windowed WxH] [--hub URL] [--token T]
-                    [--silent] [--snapshot-dir DIR]
+                    [--silent] [--snapshot-dir DIR] [--layout queue|split|media]
 
 Fullscreen at the screen's own resolution, cursor hidden, screensaver blocked.
 --windowed WxH opens a window instead (Escape quits). --snapshot-dir DIR writes
 DIR/frame.png and DIR/frame.json (seq, link state, texts per region) after every
 frame in which the board changed: for tests and remote checks; costs a PNG
-encode per change, so leave it off on kiosks.
+encode per change, so leave it off on kiosks. --layout overrides display.layout
+(and the zone's own layout): split and media add the media area (docs/content.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 from pathlib import Path
 
 from signage.config import Config
+from signage.core.content import LAYOUTS
 from signage.display.cli_render import parse_size
 
 log = logging.getLogger("signage.display")
@@ -33,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--silent", action="store_true", help="no announcer (another machine speaks)")
     parser.add_argument("--snapshot-dir", type=Path, metavar="DIR",
                         help="save DIR/frame.png and DIR/frame.json after each board change")
+    parser.add_argument("--layout", choices=LAYOUTS, help="queue, split or media (default: display.layout)")
     parser.add_argument("--name", help="this screen's name on /status and for `signage screenshot NAME` "
                                        "(default: the token's name)")
 
@@ -97,36 +100,58 @@ def run(args: argparse.Namespace, config: Config) -> int:
         else:
             audio = "silent" if announcer.silent else "ok"
             why = "no audio device or no voice at start (see last_warnings)" if announcer.silent else ""
+        version, failed = media.fleet_facts() if media is not None else (None, ())
         return fleet.heartbeat(
             name=args.name or link.token_name or "display", vitals=vitals, fps=frame_rate.read(display.frames),
             seq=display.view.seq if display.view is not None else 0, zone=zone.name,
             size=tuple(display.screen.get_size()), rtt=rtt, clock=dt.datetime.now(config.hall.timezone),
-            audio=audio, audio_reason=why, broken=broken, warnings=warnings,
-            cache_bytes=renderer.cached_text_bytes, layout="board")
+            audio=audio, audio_reason=why, broken=broken + failed, warnings=warnings,
+            cache_bytes=renderer.cached_text_bytes, layout=layout, content_version=version)
 
     link = HubLink(url, token, client=f"display-{zone.name}", history_limit=config.hub.history,
                    clock=clock, wake=wakeup.set, heartbeat=heartbeat,
                    heartbeat_seconds=config.fleet.heartbeat_seconds)
     announcer = None if args.silent else make_announcer(config)
+    layout = args.layout or config.content.layout_for(zone.name)
+    media = make_media_area(config, zone, layout, url, clock, fonts, wakeup, announcer)
     display = Display(config, zone, screen, renderer, link, announcer, clock=clock, wakeup=wakeup,
-                      quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir)
+                      quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir, layout=layout,
+                      media=media)
     address = fleet.local_address(url)
     display.identity = lambda: [args.name or link.token_name or "display", f"IP {address} · zona {zone.name}",
                                 f"signage {fleet.version()} · hub {url}"]
-    log.info("display %dx%d, zone %s (%d counters), hub %s, announcer %s, framebuffer acceleration %s",
-             *screen.get_size(), zone.name, len(zone.counters), url, "on" if announcer else "off",
+    log.info("display %dx%d, zone %s (%d counters), layout %s, hub %s, announcer %s, framebuffer acceleration %s",
+             *screen.get_size(), zone.name, len(zone.counters), layout, url, "on" if announcer else "off",
              os.environ.get("SDL_FRAMEBUFFER_ACCELERATION", "SDL default"))
     link.start()
     try:
         display.run()
     finally:
         link.stop()
+        if media is not None:
+            media.stop()
         if announcer is not None:
             announcer.stop()
         pygame.quit()
     if display.restart_requested:
         log.info("exiting for a restart the hub asked for")
     return 1 if display.status.state == "denied" else 0
+
+
+def make_media_area(config: Config, zone, layout: str, url: str, clock, fonts, wakeup, announcer):
+    """The media area for split/media layouts (None for queue).
+
+    Video sound is ducked while `speaking()`: this board announcing. The voice-zone
+    `speaking` state (another board of the zone speaking) is to be OR-ed in here.
+    """
+    if layout == "queue":
+        return None
+    from signage.display.media.area import open_media_area
+
+    def speaking() -> bool:
+        return announcer is not None and announcer.busy
+
+    return open_media_area(config, zone, hub_url=url, clock=clock, fonts=fonts, wake=wakeup.set, speaking=speaking)
 
 
 def content_problems(config: Config) -> tuple[str, ...]:

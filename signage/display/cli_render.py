@@ -4,7 +4,9 @@
     signage render --hub ws://10.0.0.5:8765/ --size 1080x1920 --out portrait.png --zone lantai-1
 
 --state reads a JSON snapshot or a whole welcome frame; --hub connects as a
-display, takes the welcome and renders its state at the hub's clock.
+display, takes the welcome and renders its state at the hub's clock. --layout split or
+media (default: display.layout) shows the media area with the playlist item due at that
+time (content.dir's files if they are here, else the generated slides).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=parse_size, required=True, metavar="WxH", help="e.g. 1920x1080")
     parser.add_argument("--out", type=Path, required=True, metavar="PNG")
     parser.add_argument("--zone", metavar="NAME", help="zone from display.zones (default: the first)")
+    parser.add_argument("--layout", choices=("queue", "split", "media"),
+                        help="queue, split or media (default: display.layout, or the zone's)")
     parser.add_argument("--at", metavar="ISO-TIME",
                         help="render as at this time, e.g. 2026-11-26T09:41:00 (hall time zone if no offset)")
 
@@ -68,13 +72,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
     else:
         snapshot, server_time = asyncio.run(_fetch(args, config))
     now = (parse_at(args.at, config) if args.at else server_time or datetime.now(config.hall.timezone))
-    view = build_view(snapshot, config, zone, now, LinkStatus("online"), args.size)
-    surface = render_still(view, config)
+    layout = args.layout or config.content.layout_for(zone.name)
+    if layout == "queue":
+        surface = render_still(build_view(snapshot, config, zone, now, LinkStatus("online"), args.size), config)
+    else:
+        from signage.core.screens import build_screen
+        screen = build_screen(snapshot, config, zone, now, LinkStatus("online"), args.size, layout)
+        surface = render_screen_still(screen, config, zone, now)
 
     import pygame
     args.out.parent.mkdir(parents=True, exist_ok=True)
     pygame.image.save(surface, str(args.out))
-    print(f"{args.out}: {args.size[0]}x{args.size[1]}, zone {zone.name}, seq {snapshot.seq}, "
+    print(f"{args.out}: {args.size[0]}x{args.size[1]}, zone {zone.name}, layout {layout}, seq {snapshot.seq}, "
           f"at {now.isoformat(timespec='seconds')}")
     return 0
 
@@ -91,6 +100,39 @@ def render_still(view, config: Config):
     renderer.draw(view, surface)
     if view.ticker is not None:
         renderer.draw_ticker(view.ticker, surface, still_ticker_elapsed(view.ticker))
+    return surface
+
+
+def render_screen_still(screen, config: Config, zone, now: datetime):
+    """A split or media frame: the board, and in the media area the item due at `now`."""
+    from signage.core.content import pick
+    from signage.core.screens import MEDIA_BG
+    from signage.display.media.stills import still_picture
+    from signage.display.renderer import FontBook, Renderer
+    from signage.hub.content import FileIndex, scan
+
+    surface = render_still(screen.view, config)
+    area = screen.media
+    index = FileIndex()
+    manifest = scan(config, index).manifest
+    items = manifest.items
+    i = pick(items, None, now, zone.name)
+    item = items[i] if i is not None else manifest.fallback[0]
+    renderer = Renderer(FontBook(config.display.font_dir))
+    try:
+        picture = still_picture(item, index.path(item.sha256) if item.sha256 else None, (area.w, area.h), renderer)
+    except ValueError as exc:
+        log.warning("render: %s %s %s: %s; showing the first generated slide", item.key, item.kind, item.file, exc)
+        item = manifest.fallback[0]
+        picture = still_picture(item, None, (area.w, area.h), renderer)
+    pw, ph = picture.get_size()
+    x, y = area.x + (area.w - pw) // 2, area.y + (area.h - ph) // 2
+    surface.fill(MEDIA_BG, (area.x, area.y, area.w, area.h))
+    surface.blit(picture, (x, y))
+    board = Renderer(FontBook(config.display.font_dir), {"logo": load_logo(config)})
+    for region in screen.view.regions:  # the overlays stay on top
+        if any(region.rect == cover for cover in screen.covers):
+            board.draw_region(region, surface)
     return surface
 
 

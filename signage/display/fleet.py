@@ -126,13 +126,15 @@ def local_address(hub_url: str) -> str:
 
 def heartbeat(*, name: str, vitals: Vitals, fps: float, seq: int, zone: str | None, size: tuple[int, int] | None,
               rtt: float | None, clock: datetime, audio: str, audio_reason: str, broken: tuple[str, ...],
-              warnings: WarningCounter, cache_bytes: int = 0, layout: str | None = None) -> m.Heartbeat:
+              warnings: WarningCounter, cache_bytes: int = 0, layout: str | None = None,
+              content_version: str | None = None) -> m.Heartbeat:
     return m.Heartbeat(
         name=name, version=version(), uptime_s=round(vitals.uptime(), 1), fps=fps, seq=seq,
         cpu_percent=round(vitals.cpu_percent(), 2), rss_bytes=vitals.rss_bytes(),
         disk_free_bytes=vitals.disk_free_bytes(), audio=audio, audio_reason=audio_reason[:200], zone=zone,
         layout=layout, resolution=size, rtt_ms=None if rtt is None else round(rtt * 1000, 2), clock=clock,
-        cache_bytes=cache_bytes, broken=broken[:5], warnings=warnings.count, last_warnings=tuple(warnings.last))
+        content_version=content_version, cache_bytes=cache_bytes, broken=broken[:5], warnings=warnings.count,
+        last_warnings=tuple(warnings.last))
 
 
 # ---------------------------------------------------------------- render thread

@@ -143,6 +143,11 @@ class Journal:
         rows = self._query("SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
         return [self._decode(body) for (body,) in rows]
 
+    def last_of_type(self, type_name: str) -> m.Event | None:
+        """The newest event of one type (e.g. "content": what was last published), or None."""
+        row = self._query("SELECT body FROM events WHERE type = ? ORDER BY seq DESC LIMIT 1", (type_name,)).fetchone()
+        return self._decode(row[0]) if row else None
+
     def count(self) -> int:
         return self._query("SELECT count(*) FROM events").fetchone()[0]
 

@@ -43,7 +43,8 @@ from signage.core.hall import service_day
 from signage.core.rules import HubState, decide, rebuild
 from signage.core.tokens import token_warnings
 from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
-from signage.hub import fleet as fleet_desk, http
+from signage.hub import content_http, fleet as fleet_desk, http
+from signage.hub.content import ContentService
 from signage.hub.journal import Journal, Record
 from signage.hub.visitor import Visitors
 from signage.hub.webhook import Notifier
@@ -127,6 +128,7 @@ class Hub:
         self.visitors = Visitors(config, send=self._send_notice, clients=lambda: self.clients,
                                  public_url=self.public_url, notifier=self.notifier)
         self.fleet = fleet_desk.Desk(self)  # heartbeats, remote actions, /status, /metrics
+        self.content = ContentService(self)  # content manifests and files (signage/hub/content.py)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -158,6 +160,7 @@ class Hub:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("hub listening on %s:%d, seq %d, journal %s", self.host, self.port, self.seq, self.journal.path)
+        self.content.start()  # scans and publishes in the background: calls are served meanwhile
         return self
 
     def _load(self) -> None:
@@ -177,6 +180,7 @@ class Hub:
 
     async def stop(self) -> None:
         self._stopping = True
+        await self.content.stop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -268,6 +272,8 @@ class Hub:
         if path == "/healthz":
             return self._health()
         if (reply := self.fleet.route(path, request)) is not None:
+            return reply
+        if (reply := content_http.handle(self, path, request)) is not None:
             return reply
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
             body = protocol.encode_document(public_config(self.config))
@@ -456,6 +462,15 @@ class Hub:
             pass
 
     # ------------------------------------------------------------ commands
+
+    async def submit(self, command: m.Command, token: Token) -> m.Ack | m.Error:
+        """Run a command from inside the hub process (the content service) through the same pipeline as a
+        client's: decided, journaled, acked, broadcast. Returns its ack or error."""
+        session = s.ServerSession(lambda _secret: None, self.limits, time.monotonic())
+        session.token, session.hello = token, m.Hello(token.role, "", token.name)  # no socket, no hello round
+        inside = Client(None, session, asyncio.Queue(), idle=False)  # not idle: replies wait in its outbox
+        await self._inbox.put((inside, command, time.monotonic()))
+        return protocol.parse_hub_frame(await inside.outbox.get())
 
     def _roll_day(self, now: datetime) -> None:
         today = service_day(now)

@@ -33,6 +33,9 @@ def describe_event(event: m.Event | m.Error, config: Config) -> str:
     if isinstance(event, m.Issued):
         return (f"{head} issued {event.ticket}{_service(config, event.service)}, position {event.position}"
                 f"{', priority' if event.priority else ''}")
+    if isinstance(event, m.ContentChanged):
+        manifest = event.manifest
+        return f"{head} content: manifest {manifest.digest[:12]}, {len(manifest.items)} item(s)"
     return f"{head} {event!r}"
 
 

@@ -159,16 +159,28 @@ def test_a_block_scalar_with_newlines_is_refused_outside_long_text_fields(tmp_pa
 
 
 def test_long_text_fields_take_newlines(monkeypatch):
-    """LONG_TEXT_KEYS is empty today; a section that adds one (a slide body) gets newlines and tabs there only."""
+    """A key in LONG_TEXT_KEYS (the slide texts, or one added later) takes newlines and tabs; its neighbours don't."""
     import signage.config as loader
 
     raw = yaml.safe_load(REAL)
     raw["display"]["ticker"][1] = "Jam layanan:\n\tSenin–Kamis"
     raw["display"]["ticker"][2] = "bad\x00"
-    monkeypatch.setattr(loader, "LONG_TEXT_KEYS", frozenset({"display.ticker[]"}))
+    monkeypatch.setattr(loader, "LONG_TEXT_KEYS", loader.LONG_TEXT_KEYS | {"display.ticker[]"})
     with pytest.raises(ConfigError) as info:
         loader.parse_config(raw)
     assert info.value.problems == ["config.yaml: display.ticker[2]: holds a control character U+0000 at index 3"]
+
+
+def test_slide_texts_take_newlines_and_one_line_fields_refuse_them():
+    raw = yaml.safe_load(REAL)
+    assert "\n" in raw["hall"]["maklumat"]  # the shipped maklumat has several lines, and loads
+    raw["services"][0]["prosedur"] = "1. Ambil nomor antrean\n2. Serahkan berkas"
+    raw["services"][0]["persyaratan"] = "Fotokopi KK\nPas foto"
+    assert parse_config(raw).content.standards[raw["services"][0]["code"]].persyaratan == ("Fotokopi KK", "Pas foto")
+    raw["services"][0]["biaya"] = "Gratis\nsemua"
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw)
+    assert info.value.problems[0].startswith("config.yaml: services[0].biaya: holds a control character U+000A")
 
 
 def test_duplicate_keys_name_the_key_path_and_both_lines(tmp_path):
