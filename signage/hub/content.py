@@ -137,6 +137,7 @@ class ContentService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="content-scan")
         self._lock: asyncio.Lock | None = None
         self._task: asyncio.Task | None = None
+        self._requested: set[asyncio.Task] = set()  # publishes asked for over HTTP, still running
 
     def start(self) -> None:
         self._lock = asyncio.Lock()
@@ -147,12 +148,13 @@ class ContentService:
             await asyncio.shield(self._task)
 
     async def stop(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for task in [self._task, *self._requested]:
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _first(self) -> None:
@@ -209,7 +211,10 @@ class ContentService:
     def request_publish(self) -> int:
         """From the HTTP handler (no await there): publish in the background; returns the request number."""
         self.requests += 1
-        asyncio.get_running_loop().create_task(self._background_publish(), name=f"content-publish-{self.requests}")
+        task = asyncio.get_running_loop().create_task(self._background_publish(),
+                                                      name=f"content-publish-{self.requests}")
+        self._requested.add(task)
+        task.add_done_callback(self._requested.discard)
         return self.requests
 
     async def _background_publish(self) -> None:
