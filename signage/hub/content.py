@@ -137,6 +137,7 @@ class ContentService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="content-scan")
         self._lock: asyncio.Lock | None = None
         self._task: asyncio.Task | None = None
+        self._requested: set[asyncio.Task] = set()  # publishes asked for over HTTP, still running
 
     def start(self) -> None:
         self._lock = asyncio.Lock()
@@ -147,12 +148,13 @@ class ContentService:
             await asyncio.shield(self._task)
 
     async def stop(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for task in [self._task, *self._requested]:
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _first(self) -> None:

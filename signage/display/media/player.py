@@ -45,6 +45,7 @@ SLIDE_BUDGET = 0.003  # seconds of slide drawing per loop turn: the loop stays f
 SLIDE_POLL = 0.01  # a slide being drawn: a little every this often
 STARVING_POLL = 0.05  # a video with nothing decoded yet: look again this soon
 LATE_START = 0.1  # the next item starts where the previous ended, unless the loop is later than this
+PRELOAD_AHEAD = 2.0  # seconds before an item's end when the next one is opened
 MAX_ERRORS = 200
 MAX_SWITCHES = 1000
 
@@ -73,7 +74,7 @@ class MediaPlayer:
         self.mailbox = mailbox
         self.wake = wake
         self.audio = audio  # signage.display.media.audio.AudioOut or None: videos stay muted
-        self.renderer = Renderer(fonts, cache_bytes=8 * 1024 * 1024)  # slides' own text caches
+        self.renderer = Renderer(fonts, cache_bytes=4 * 1024 * 1024)  # slides' own text caches
         self.playlist: Playlist | None = None
         self.area: Rect | None = None
         self.pixels: PixelFormat = RGB24
@@ -128,6 +129,8 @@ class MediaPlayer:
             for t in (source.next_due, source.end_time):
                 if t is not None:
                     times.append(t)
+            if self.next is None and self.preload and source.expected_end is not None:
+                times.append(max(mono, source.expected_end - PRELOAD_AHEAD))  # time to open the next one
             if source.kind == "video" and source.next_due is None and source.end_time is None:
                 self._starving = True  # the decoder wakes the loop when a picture arrives
                 times.append(mono + max(source.frame_duration, STARVING_POLL))
@@ -241,7 +244,7 @@ class MediaPlayer:
             if self.current is not current:
                 continue  # it failed to start and was dropped
             if not current.source.ended(mono):
-                if self.next is None and self.preload:
+                if self.next is None and self.preload and self._ending_soon(current, mono):
                     self.next = self._prepare_after((current.list, current.index), mono)  # preload
                 return
             if current.source.error:
@@ -251,6 +254,14 @@ class MediaPlayer:
             self._cursor = (current.list, current.index)
             self._close(current)
             self.current = None
+
+    def _ending_soon(self, slot: _Slot, mono: float) -> bool:
+        """Within PRELOAD_AHEAD of its end (or its end unknown yet): open the next item now, so it is ready on time.
+
+        Not earlier: a second decoder costs its frame buffers and pictures for as long as it waits.
+        """
+        end = slot.source.expected_end
+        return end is None and slot.source.kind != "video" or end is not None and end - mono <= PRELOAD_AHEAD
 
     def _take_next(self, mono: float) -> _Slot | None:
         """The preloaded next item if it is still due, else one prepared now."""

@@ -110,6 +110,8 @@ class _Still:
     def end_time(self) -> float | None:
         return None if self.t0 is None else self.t0 + self.seconds
 
+    expected_end = end_time
+
     def ended(self, now: float) -> bool:
         if self.error is not None:
             return True
