@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from signage.core.survey import SurveyConfig, parse_survey
 from signage.errors import ConfigError
 
 DEFAULT_CONFIG = "config.yaml"
-ROLES = ("operator", "display", "kiosk")
+ROLES = ("operator", "display", "kiosk", "survey", "admin")  # survey: SKM tablets; admin: reports
 LOCALES = ("id", "en")
 TICKET_PREFIX = re.compile(r"^[A-Z]{1,3}$")
 
@@ -56,9 +57,9 @@ class Service:
 @dataclass(frozen=True)
 class Token:
     name: str
-    role: str  # operator | display | kiosk
+    role: str  # operator | display | kiosk | survey | admin
     secret: str = field(repr=False)
-    counters: tuple[int, ...] | None = None  # operators: None means every counter
+    counters: tuple[int, ...] | None = None  # operators: None means every counter; survey: always a list
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class Config:
     display: DisplayConfig
     announcer: AnnouncerConfig
     tokens: tuple[Token, ...]
+    survey: SurveyConfig = SurveyConfig()
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
     @cached_property
@@ -318,7 +320,7 @@ class _Validator:
             self.fail("(top level)", f"expected a mapping of sections, got {type(raw).__name__}")
             return None
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens"}, "")
+                                "display", "announcer", "tokens", "survey"}, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -333,10 +335,13 @@ class _Validator:
         display = self.display(self.section(raw, "display", "", required=False), numbers)
         announcer = self.announcer(self.section(raw, "announcer", "", required=False))
         tokens = self.tokens(raw, numbers)
+        survey, problems = parse_survey(raw.get("survey"))
+        for key, message in problems:
+            self.fail(key, message)
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens)
+                      announcer, tokens, survey)
 
     def hall(self, raw: dict) -> HallConfig | None:
         p = "hall."
@@ -543,19 +548,22 @@ class _Validator:
             role = self.get(item, "role", p, _choice(ROLES), f"one of {', '.join(ROLES)}")
             secret = self.get(item, "token", p, _secret, "a secret of at least 8 characters")
             counters = None
-            if role == "operator":
-                value = item.get("counters", "all")
-                if value != "all":
+            if role in ("operator", "survey"):
+                value = item.get("counters", "all" if role == "operator" else None)
+                if value == "all" and role == "survey":
+                    self.fail(f"{p}counters", "a survey tablet rates the counters it stands at: list them, not 'all'")
+                elif value != "all":
                     counters = _int_list(value) if value is not None else None
                     if counters is None:
-                        self.fail(f"{p}counters", f"expected 'all' or a list of counter numbers, got {value!r}")
+                        either = "'all' or " if role == "operator" else ""
+                        self.fail(f"{p}counters", f"expected {either}a list of counter numbers, got {value!r}")
                     else:
                         for n in counters:
                             if n not in numbers:
                                 self.fail(f"{p}counters", f"unknown counter {n} (not in counters)")
                         counters = tuple(counters)
             elif role is not None and "counters" in item:
-                self.fail(f"{p}counters", f"only operator tokens have counters, this one is role {role!r}")
+                self.fail(f"{p}counters", f"only operator and survey tokens have counters, this one is role {role!r}")
             if name in names:
                 self.fail(f"{p}name", f"duplicate token name {name!r}")
             if secret in secrets:

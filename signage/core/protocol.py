@@ -18,12 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from signage.core import messages as m
+from signage.core.text import problem
 from signage.errors import ProtocolError
 
 TICKET = re.compile(r"^(?:[A-Z]{1,3}-?)?\d{1,5}$")
 MAX_ID = 64
 MAX_TICKER = 500
 MAX_CLIENT = 64
+MAX_COMMENT = 500  # a survey comment: a few sentences, not an essay
+SURVEY_FORMS = {9: "full", 1: "short"}  # number of scores → survey form (see core/survey.py)
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _COMMANDS: dict[str, type] = {
     "call": m.Call,
@@ -35,6 +39,7 @@ _COMMANDS: dict[str, type] = {
     "skip": m.Skip,
     "done": m.Done,
     "transfer": m.Transfer,
+    "rate": m.Rate,
 }
 _EVENTS: dict[str, type] = {
     "called": m.Called,
@@ -42,6 +47,7 @@ _EVENTS: dict[str, type] = {
     "cleared": m.Cleared,
     "ticker": m.TickerSet,
     "issued": m.Issued,
+    "rated": m.Rated,
 }
 # "ticker" names both a command and its event, so map classes from each table separately.
 _TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS) for name, cls in table.items()}
@@ -88,7 +94,7 @@ def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello 
 
 def _hello(obj: dict) -> m.Hello:
     r = _Fields(obj, {"type", "role", "token", "client", "since", "subscribe"})
-    role = r.choice("role", ("display", "operator", "kiosk"))
+    role = r.choice("role", ("display", "operator", "kiosk", "survey", "admin"))
     token = r.text("token", 256)
     client = r.text("client", MAX_CLIENT, default="anonymous")
     since = r.seq("since")
@@ -113,6 +119,11 @@ def _command(cls: type, obj: dict) -> m.Command:
         values["priority"] = r.boolean("priority", default=False)
     elif cls is m.Transfer:
         values["service"] = r.text("service", 40)
+    elif cls is m.Rate:
+        values["ticket"] = r.ticket("ticket")
+        values["scores"] = r.scores("scores")
+        values["comment"] = r.comment("comment")
+        values["day"] = r.day("day")
     return cls(**values)
 
 
@@ -171,6 +182,37 @@ class _Fields:
         value = self._get(key, default)
         if value is not default and not isinstance(value, bool):
             raise ProtocolError("bad_message", f"{key}: expected true or false, got {_show(value)}")
+        return value
+
+    def scores(self, key: str) -> tuple[int, ...]:
+        value = self._get(key, _REQUIRED)
+        if (not isinstance(value, list) or len(value) not in SURVEY_FORMS
+                or any(not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 4 for v in value)):
+            raise ProtocolError(
+                "bad_message",
+                f"{key}: expected a list of 9 scores (full form) or 1 score (short form), each an integer "
+                f"1-4, got {_show(value)}")
+        return tuple(value)
+
+    def comment(self, key: str) -> str:
+        """Optional free text from a visitor: capped, no controls but newlines and tabs, trimmed."""
+        value = self._get(key, "")
+        if not isinstance(value, str):
+            raise ProtocolError("bad_message", f"{key}: expected a string, got {_show(value)}")
+        why = problem(value, multiline=True)
+        if why:
+            raise ProtocolError("bad_message", f"{key}: {why}")
+        value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+        if len(value) > MAX_COMMENT:
+            raise ProtocolError("bad_message", f"{key}: longer than {MAX_COMMENT} characters ({len(value)})")
+        return value
+
+    def day(self, key: str) -> str | None:
+        value = self._get(key, None)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not DAY.fullmatch(value):
+            raise ProtocolError("bad_message", f"{key}: expected a service day such as '2026-11-28', got {_show(value)}")
         return value
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:
@@ -298,6 +340,8 @@ def from_wire(obj: dict) -> Any:
                     value = _parse_time(value)
                 elif f.name == "waiting":
                     value = {str(k): int(v) for k, v in value.items()}
+                elif f.name == "scores":
+                    value = tuple(int(v) for v in value)
                 values[f.name] = value
         return cls(**values)
     except ProtocolError:

@@ -128,7 +128,7 @@ class Hub:
         self.seq = self.journal.last_seq()
         today = service_day(self.clock())
         state = rebuild(self.journal.events_of_day(today), self.hub.history).for_day(today)
-        self.state = HubState(replace(state.hall, seq=self.seq), state.queue)
+        self.state = replace(state, hall=replace(state.hall, seq=self.seq))  # keeps queue and survey
         first = max(0, self.seq - self.hub.replay_window)
         self.replay.extend(self.journal.events_after(first, self.hub.replay_window))
 
