@@ -28,6 +28,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
+    ("report", "signage.reports.cli_report", "figures and survey results (IKM) from the journal"),
 ]
 
 

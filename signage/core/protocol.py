@@ -371,6 +371,18 @@ def decode_event(text: str) -> m.Event:
     return event
 
 
+def journal_projection(names: tuple[str, ...]) -> str:
+    """SQL that reads event fields straight out of stored records, for readers of many
+    records at once (a year's report): SQLite's json_extract parses in C, several times
+    faster than decoding each record here. `names` are wire field names; "scores[0]"
+    reads one item of a list. The journal's records are written by encode_event."""
+    known = {f.name for cls in _EVENTS.values() for f in fields(cls)} - {"replay"}
+    for name in names:
+        if name.split("[", 1)[0] not in known:
+            raise ValueError(f"{name!r} is not a field of any event")
+    return ", ".join(f"json_extract(body, '$.{name}')" for name in names)
+
+
 def encode_command(command: m.Command) -> str:
     """Canonical text of a command, stored to detect a reused id with other content."""
     return encode(command)

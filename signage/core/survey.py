@@ -159,6 +159,12 @@ def grade_of(hundredths: int) -> tuple[str, str]:
     raise ValueError(f"an IKM of {hundredths / 100:.2f} is below the scale's minimum of 25.00")
 
 
+def round_half_up(numerator: int, denominator: int, digits: int) -> float:
+    """numerator / denominator to `digits` decimals, halves up: round_half_up(7, 2, 0) == 4."""
+    scale = 10 ** digits
+    return _half_up(Fraction(numerator, denominator) * scale) / scale
+
+
 def _half_up(x: Fraction) -> int:
     """Round a non-negative exact number to the nearest integer, halves up (as the regulation's tables do)."""
     return int((x + Fraction(1, 2)) // 1)

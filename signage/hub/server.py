@@ -40,6 +40,7 @@ from signage.core.hall import service_day
 from signage.core.rules import HubState, decide, rebuild
 from signage.errors import ClientError, CommandRejected, JournalError, ProtocolError
 from signage.hub.journal import Journal, Record
+from signage.hub import reports_http
 from signage.web.public import public_config
 
 log = logging.getLogger("signage.hub")
@@ -171,6 +172,8 @@ class Hub:
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
             body = protocol.encode_document(public_config(self.config))
             return _response(HTTPStatus.OK, body.encode(), "application/json")
+        if (reply := reports_http.route(self, path, request)) is not None:  # /reports, /survey (may await)
+            return reply
         return _static(connection, path)
 
     def _origin_ok(self, origin: str, host: str) -> bool:
