@@ -103,8 +103,9 @@
     $("stat-respondents").textContent = h.respondents;
     var r = doc.report, live = r.to >= doc.viewer.today;
     var when = r.from === r.to ? r.from : r.from + " s.d. " + r.to;
-    $("view-info").textContent = when + " · " + r.events + " peristiwa" +
-      (live ? " · diperbarui " + new Date().toLocaleTimeString("id-ID") : "");
+    // The hub's own clock, in the hall's time zone (this device's clock may be set to another).
+    var made = r.generated_at ? r.generated_at.slice(11, 16).replace(":", ".") : "";
+    $("view-info").textContent = when + " · " + r.events + " peristiwa" + (live ? " · diperbarui " + made : "");
     document.body.dataset.live = live ? "yes" : "no";
   }
 

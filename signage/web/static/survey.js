@@ -100,7 +100,8 @@
       onStatus: function (s) {
         var el = $("status");
         el.dataset.state = s.state;
-        el.textContent = s.state === "connected" ? "" : s.state === "refused" ? "Ditolak" : "Menghubungkan…";
+        el.hidden = s.state === "connected";  // visitors need no status; staff see a problem at once
+        el.textContent = s.state === "refused" ? "Ditolak" : "Menghubungkan ulang…";
         if (s.state === "refused") {
           localStorage.removeItem(TOKEN_KEY);
           show("setup");
