@@ -383,6 +383,11 @@ def journal_projection(names: tuple[str, ...]) -> str:
     return ", ".join(f"json_extract(body, '$.{name}')" for name in names)
 
 
+def decode_projected(text: str | None) -> Any:
+    """A list or object that journal_projection read out of a record (SQLite returns it as JSON text)."""
+    return None if text is None else json.loads(text)
+
+
 def encode_command(command: m.Command) -> str:
     """Canonical text of a command, stored to detect a reused id with other content."""
     return encode(command)

@@ -20,26 +20,35 @@ Two ways of counting, on purpose:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, NamedTuple, Sequence
 
 from signage.core import messages as m, survey
+from signage.core.hall import service_day
 
 REPORT_VERSION = 1
 UNKNOWN = "?"  # the agency of a service or counter no longer in config; the code of "no service"
 
 
 class QueueFact(NamedTuple):
-    """What the report needs of an issued/called/recalled/cleared event (a journal row, or an event)."""
+    """What the report needs of an issued/called/recalled/cleared event (a journal row, or an event).
+
+    Time comes pre-digested, so a year's 200,000 facts need no datetime work:
+    `ms` is the event's instant in whole milliseconds since 1970 (UTC), `hour`
+    its local hour on the hall's clock, `day` its service day.
+    """
 
     seq: int
-    at: datetime
+    day: str  # service day, "2026-11-30"
+    hour: int  # 0..23, local
+    ms: int  # milliseconds since the epoch, truncated
     kind: str  # "issued" | "called" | "recalled" | "cleared"
-    counter: int | None
+    counter: int | None  # None for issued
     ticket: str | None
-    service: str | None
-    reason: str | None  # cleared: clear | done | no_show | transfer
-    to_service: str | None
+    service: str | None  # issued only: later events of a ticket are followed by the ticket
+    reason: str | None  # cleared only: clear | done | no_show | transfer
+    to_service: str | None  # cleared only
 
 
 class RatingFact(NamedTuple):
@@ -60,16 +69,30 @@ def facts(events: Iterable[m.Event]) -> tuple[list[QueueFact], list[RatingFact]]
     queue: list[QueueFact] = []
     ratings: list[RatingFact] = []
     for e in events:
+        if isinstance(e, m.Rated):
+            ratings.append(RatingFact(e.at, e.counter, e.ticket, e.service, e.form, tuple(e.scores), e.comment))
+            continue
         if isinstance(e, m.Issued):
-            queue.append(QueueFact(e.seq, e.at, "issued", None, e.ticket, e.service, None, None))
+            kind, counter, service, reason, to_service = "issued", None, e.service, None, None
         elif isinstance(e, (m.Called, m.Recalled)):
             kind = "called" if isinstance(e, m.Called) else "recalled"
-            queue.append(QueueFact(e.seq, e.at, kind, e.counter, e.ticket, e.service, None, None))
+            counter, service, reason, to_service = e.counter, None, None, None
         elif isinstance(e, m.Cleared):
-            queue.append(QueueFact(e.seq, e.at, "cleared", e.counter, e.ticket, e.service, e.reason, e.to_service))
-        elif isinstance(e, m.Rated):
-            ratings.append(RatingFact(e.at, e.counter, e.ticket, e.service, e.form, tuple(e.scores), e.comment))
+            kind, counter, service, reason, to_service = "cleared", e.counter, None, e.reason, e.to_service
+        else:
+            continue
+        queue.append(QueueFact(e.seq, service_day(e.at), e.at.hour, epoch_ms(e.at), kind, counter, e.ticket,
+                               service, reason, to_service))
     return queue, ratings
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(at: datetime) -> int:
+    """An aware time as whole milliseconds since 1970 (truncated, as the wire's times are)."""
+    return (at - _EPOCH) // _MS
 
 
 # ---------------------------------------------------------------- the report
@@ -204,8 +227,8 @@ class _Tally:
 
     def __init__(self) -> None:
         self.issued = self.called = self.served = self.no_show = self.transferred = 0
-        self.waits: list[float] = []  # seconds
-        self.services: list[float] = []
+        self.waits: list[int] = []  # milliseconds
+        self.services: list[int] = []
 
     def add(self, other: "_Tally") -> None:
         self.issued += other.issued
@@ -220,9 +243,9 @@ class _Tally:
 class _Visit:
     __slots__ = ("service", "joined", "called", "first")
 
-    def __init__(self, service: str | None, joined: float | None, first: bool) -> None:
+    def __init__(self, service: str | None, joined: int | None, first: bool) -> None:
         self.service = service
-        self.joined = joined  # epoch seconds; None for a ticket called from outside the hub's queue
+        self.joined = joined  # ms; None for a ticket called from outside the hub's queue
         self.called = False
         self.first = first  # the ticket's first visit (its issue), which the hall's wait counts
 
@@ -234,35 +257,30 @@ class _Ticket:
         self.visit = visit
         self.issue_hour = issue_hour
         self.counter: int | None = None  # the counter it stands at
-        self.since = 0.0  # when it came to that counter
+        self.since = 0  # when it came to that counter (ms)
         self.skipped_by: int | None = None  # a no-show, skipped by this counter, not called back (yet)
         self.served = False
         self.transferred = False
 
 
 class _Desk:
-    """One counter during one day."""
+    """One counter during one day. Times in ms."""
 
     __slots__ = ("ticket", "busy_since", "idle_since", "idle_mark", "busy", "idle", "idle_waiting",
                  "waiting", "waited", "waited_since")
 
     def __init__(self) -> None:
         self.ticket: str | None = None
-        self.busy_since = 0.0
-        self.idle_since: float | None = None  # set between tickets (not before the first call)
-        self.idle_mark = 0.0  # waited_at(idle_since)
-        self.busy = self.idle = self.idle_waiting = 0.0
+        self.busy_since = 0
+        self.idle_since: int | None = None  # set between tickets (not before the first call)
+        self.idle_mark = 0  # waited_at(idle_since)
+        self.busy = self.idle = self.idle_waiting = 0
         self.waiting = 0  # people waiting for this counter's services
-        self.waited = 0.0  # seconds with waiting > 0, up to waited_since
-        self.waited_since = 0.0
+        self.waited = 0  # time with waiting > 0, up to waited_since
+        self.waited_since = 0
 
-    def waited_at(self, t: float) -> float:
-        return self.waited + (t - self.waited_since if self.waiting > 0 else 0.0)
-
-    def change_waiting(self, t: float, delta: int) -> None:
-        self.waited = self.waited_at(t)
-        self.waited_since = t
-        self.waiting += delta
+    def waited_at(self, t: int) -> int:
+        return self.waited + (t - self.waited_since if self.waiting > 0 else 0)
 
 
 class _Survey:
@@ -285,48 +303,45 @@ class _Builder:
     def __init__(self, config: Any):
         self.config = config
         self.service_counters = {s.code: s.counters for s in config.services}
+        self.counter_numbers = tuple(c.number for c in config.counters)
         self.hall = _Tally()
-        self.services: dict[str | None, _Tally] = {}
-        self.counters: dict[int, _Tally] = {}
-        self.idle: dict[int, list[float]] = {}  # counter → [busy, idle, idle while waiting] seconds
+        self.services: defaultdict[str | None, _Tally] = defaultdict(_Tally)
+        self.counters: defaultdict[int, _Tally] = defaultdict(_Tally)
+        self.idle: dict[int, list[int]] = {}  # counter → [busy, idle, idle while waiting] ms
         self.arrivals = [0] * 24
         self.served_by_hour = [0] * 24
-        self.waits_by_hour: list[list[float]] = [[] for _ in range(24)]
+        self.waits_by_hour: list[list[int]] = [[] for _ in range(24)]
         self.days: list[Day] = []
         self.events = 0
 
-    def service(self, code: str | None) -> _Tally:
-        tally = self.services.get(code)
-        if tally is None:
-            tally = self.services[code] = _Tally()
-        return tally
-
-    def counter(self, number: int) -> _Tally:
-        tally = self.counters.get(number)
-        if tally is None:
-            tally = self.counters[number] = _Tally()
-        return tally
-
-    # -- one service day
+    # -- one service day; the hot loop of a year's report, hence the local names
 
     def run_day(self, day: str, day_facts: list) -> None:
         tickets: dict[str, _Ticket] = {}
-        desks: dict[int, _Desk] = {}
+        desks: dict[int, _Desk] = {n: _Desk() for n in self.counter_numbers}
+        # Who waits for a service matters to the desks that serve it: idle while someone waited.
+        lines = {code: tuple(desks[n] for n in numbers if n in desks)
+                 for code, numbers in self.service_counters.items()}
         today = _Tally()  # the hall on this day
         arrivals = [0] * 24
-        service_counters = self.service_counters
+        services, counters = self.services, self.counters
+        served_by_hour, waits_by_hour = self.served_by_hour, self.waits_by_hour
+        no_desks: tuple = ()
 
         def desk_of(number: int) -> _Desk:
             desk = desks.get(number)
-            if desk is None:
+            if desk is None:  # a counter no longer in config
                 desk = desks[number] = _Desk()
             return desk
 
-        def line_changed(service: str | None, t: float, delta: int) -> None:
-            for number in service_counters.get(service, ()):
-                desk_of(number).change_waiting(t, delta)
+        def line_changed(service: str | None, t: int, delta: int) -> None:
+            for desk in lines.get(service, no_desks):
+                if desk.waiting > 0:
+                    desk.waited += t - desk.waited_since
+                desk.waited_since = t
+                desk.waiting += delta
 
-        def leave_desk(tk: _Ticket, t: float) -> None:
+        def leave_desk(tk: _Ticket, t: int) -> None:
             """The ticket is no longer at its counter (cleared, or called elsewhere)."""
             desk = desks.get(tk.counter)
             tk.counter = None
@@ -337,7 +352,7 @@ class _Builder:
             desk.idle_since = t
             desk.idle_mark = desk.waited_at(t)
 
-        def come_to_desk(tk: _Ticket, ticket: str, number: int, t: float) -> None:
+        def come_to_desk(tk: _Ticket, ticket: str, number: int, t: int) -> None:
             if tk.counter is not None and tk.counter != number:
                 leave_desk(tk, t)
             desk = desk_of(number)
@@ -354,12 +369,10 @@ class _Builder:
             tk.counter = number
             tk.since = t
 
-        for _seq, at, kind, counter, ticket, service, reason, to_service in day_facts:
-            t = at.timestamp()
+        for _seq, _day, hour, t, kind, counter, ticket, service, reason, to_service in day_facts:
             if kind == "issued":
-                hour = at.hour
                 tickets[ticket] = _Ticket(_Visit(service, t, True), hour)
-                self.service(service).issued += 1
+                services[service].issued += 1
                 today.issued += 1
                 arrivals[hour] += 1
                 line_changed(service, t, +1)
@@ -371,49 +384,51 @@ class _Builder:
                         leave_desk(tk, t)
                 continue
             tk = tickets.get(ticket)
-            if tk is None:  # called from outside the hub's queue: no issue time, so no wait
-                tk = tickets[ticket] = _Ticket(_Visit(service, None, True), None)
+            if tk is None:  # called from outside the hub's queue: no issue time, no service, no wait
+                tk = tickets[ticket] = _Ticket(_Visit(None, None, True), None)
             visit = tk.visit
             if kind == "called" or (kind == "recalled" and tk.counter != counter):
                 if not visit.called:
                     visit.called = True
+                    in_service, at_counter = services[visit.service], counters[counter]
                     if visit.joined is not None:
                         wait = t - visit.joined
-                        self.service(visit.service).waits.append(wait)
-                        self.counter(counter).waits.append(wait)
+                        in_service.waits.append(wait)
+                        at_counter.waits.append(wait)
                         line_changed(visit.service, t, -1)
                         if visit.first:
                             today.waits.append(wait)
                             if tk.issue_hour is not None:
-                                self.waits_by_hour[tk.issue_hour].append(wait)
-                    self.service(visit.service).called += 1
-                    self.counter(counter).called += 1
+                                waits_by_hour[tk.issue_hour].append(wait)
+                    in_service.called += 1
+                    at_counter.called += 1
                     if visit.first:
                         today.called += 1
                 tk.skipped_by = None
                 come_to_desk(tk, ticket, counter, t)
             elif kind == "cleared":
-                at_counter = tk.counter == counter
-                if at_counter:
-                    since = tk.since
+                here = tk.counter == counter
+                since = tk.since
+                if here:
                     leave_desk(tk, t)
                 if reason == "done":
-                    self.service(visit.service).served += 1
-                    self.counter(counter).served += 1
-                    self.served_by_hour[at.hour] += 1
+                    in_service, at_counter = services[visit.service], counters[counter]
+                    in_service.served += 1
+                    at_counter.served += 1
+                    served_by_hour[hour] += 1
                     if not tk.served:
                         tk.served = True
                         today.served += 1
-                    if at_counter:
+                    if here:
                         duration = t - since
-                        self.service(visit.service).services.append(duration)
-                        self.counter(counter).services.append(duration)
+                        in_service.services.append(duration)
+                        at_counter.services.append(duration)
                         today.services.append(duration)
                 elif reason == "no_show":
                     tk.skipped_by = counter
                 elif reason == "transfer":
-                    self.service(visit.service).transferred += 1
-                    self.counter(counter).transferred += 1
+                    services[visit.service].transferred += 1
+                    counters[counter].transferred += 1
                     if not tk.transferred:
                         tk.transferred = True
                         today.transferred += 1
@@ -422,12 +437,12 @@ class _Builder:
 
         for tk in tickets.values():
             if tk.skipped_by is not None:
-                self.service(tk.visit.service).no_show += 1
-                self.counter(tk.skipped_by).no_show += 1
+                services[tk.visit.service].no_show += 1
+                counters[tk.skipped_by].no_show += 1
                 today.no_show += 1
         for number, desk in desks.items():
             if desk.busy or desk.idle:
-                totals = self.idle.setdefault(number, [0.0, 0.0, 0.0])
+                totals = self.idle.setdefault(number, [0, 0, 0])
                 totals[0] += desk.busy
                 totals[1] += desk.idle
                 totals[2] += desk.idle_waiting
@@ -439,12 +454,16 @@ class _Builder:
         self.hall.add(today)
 
 
+class DaysOutOfOrder(ValueError):
+    """A day's facts were not contiguous (a hub clock set back across midnight): sort them by day."""
+
+
 def build(queue_facts: Iterable[Sequence], ratings: Iterable[Sequence], config: Any,
           first_day: str, last_day: str) -> Report:
     """The report for the service days first_day..last_day (ISO dates, inclusive).
 
-    `queue_facts` are QueueFacts (or plain tuples in that order) in seq order;
-    facts outside the range are ignored. `config` is the hall's Config: only
+    `queue_facts` are QueueFacts (or plain tuples in that order), each day's in
+    seq order and the days in order; facts outside the range are ignored. `config` is the hall's Config: only
     hall.name, agencies, services and counters are read, for names and for
     which counters serve which services.
     """
@@ -453,14 +472,18 @@ def build(queue_facts: Iterable[Sequence], ratings: Iterable[Sequence], config: 
     b = _Builder(config)
     day_facts: list = []
     current: str | None = None
+    done: set[str] = set()
     for fact in queue_facts:
         b.events += 1
-        day = fact[1].date().isoformat()
+        day = fact[1]
         if not first_day <= day <= last_day:
             continue
         if day != current:
             if day_facts:
                 b.run_day(current, day_facts)
+                done.add(current)
+            if day in done:
+                raise DaysOutOfOrder(f"facts of {day} came again after {current}'s")
             current, day_facts = day, []
         day_facts.append(fact)
     if day_facts:
@@ -525,7 +548,7 @@ def _assemble(b: _Builder, surveys: dict, comments: list, first_day: str, last_d
     known = {c.number: c for c in config.counters}
     for number in list(known) + sorted(n for n in b.counters if n not in known):
         c = known.get(number)
-        totals = b.idle.get(number, [0.0, 0.0, 0.0])
+        totals = b.idle.get(number, [0, 0, 0])
         idle = Idle(_minutes(totals[0] + totals[1]), _minutes(totals[0]), _minutes(totals[1]), _minutes(totals[2]))
         tally = b.counters.get(number, _Tally())
         f = _figures(tally, None)
@@ -573,8 +596,8 @@ def _percentile(ordered: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _minutes(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 60, 2)
+def _minutes(ms: float | None) -> float | None:
+    return None if ms is None else round(ms / 60_000, 2)
 
 
 # ---------------------------------------------------------------- the json document (docs/reports.md)

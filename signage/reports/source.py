@@ -8,24 +8,42 @@ appending. SQLite extracts the few fields a report needs from each stored event
 
 from __future__ import annotations
 
+import queue
 import sqlite3
+import threading
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
-from signage.core import protocol, report, survey
+from signage.core import protocol, report
 from signage.errors import JournalError
 from signage.hub.journal import SCHEMA_VERSION
 
-_QUEUE_FIELDS = ("at", "counter", "ticket", "service", "reason", "to_service")
-_RATING_FIELDS = ("at", "counter", "ticket", "service", "form", "comment") + tuple(
-    f"scores[{i}]" for i in range(len(survey.ELEMENTS)))
-_QUEUE_SQL = (f"SELECT seq, type, {protocol.journal_projection(_QUEUE_FIELDS)} FROM events "
-              f"WHERE day BETWEEN ? AND ? AND type IN ({', '.join('?' * len(report.QUEUE_KINDS))}) ORDER BY seq")
+# The journal's `at` column is the event time's isoformat() (see hub/journal.py): its local hour
+# and its instant in whole milliseconds (truncated, as the wire's times are) come from SQLite too.
+_HOUR = "CAST(substr(at, 12, 2) AS INTEGER)"
+_MS = ("CAST(strftime('%s', at) AS INTEGER) * 1000"
+       " + CASE WHEN substr(at, 20, 1) = '.' THEN CAST(substr(at, 21, 3) AS INTEGER) ELSE 0 END")
+_QUEUE_FIELDS = (
+    f"CASE WHEN type <> 'issued' THEN {protocol.journal_projection(('counter',))} END",
+    protocol.journal_projection(("ticket",)),
+    f"CASE WHEN type = 'issued' THEN {protocol.journal_projection(('service',))} END",
+    f"CASE WHEN type = 'cleared' THEN {protocol.journal_projection(('reason',))} END",
+    f"CASE WHEN type = 'cleared' THEN {protocol.journal_projection(('to_service',))} END",
+)  # only what the fold reads of each kind: SQLite parses each body once per field extracted
+_KINDS = f"type IN ({', '.join(repr(k) for k in report.QUEUE_KINDS)})"
+_SELECT = f"SELECT seq, day, {_HOUR}, {_MS}, type, {', '.join(_QUEUE_FIELDS)} FROM events"
+# Days follow seq (events are appended with the hub's clock), so the range is one span of rowids,
+# read in order without an index lookup per row or a sort; SORTED is for a journal where they don't.
+_QUEUE_SQL = (f"{_SELECT} WHERE seq BETWEEN (SELECT min(seq) FROM events WHERE day >= ?1) "
+              f"AND (SELECT max(seq) FROM events WHERE day <= ?2) AND day BETWEEN ?1 AND ?2 AND {_KINDS} "
+              "ORDER BY seq")
+_QUEUE_SQL_SORTED = f"{_SELECT} WHERE day BETWEEN ?1 AND ?2 AND {_KINDS} ORDER BY day, seq"
+_RATING_FIELDS = ("at", "counter", "ticket", "service", "form", "comment", "scores")
 _RATING_SQL = (f"SELECT {protocol.journal_projection(_RATING_FIELDS)} FROM events "
-               "WHERE day BETWEEN ? AND ? AND type = 'rated' ORDER BY seq")
+               "WHERE day BETWEEN ?1 AND ?2 AND type = 'rated' ORDER BY seq")
 BATCH = 4096
 
 
@@ -47,24 +65,84 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def read_report(path: Path, config, first_day: str, last_day: str) -> report.Report:
-    """The report for first_day..last_day from the journal at `path`."""
-    with closing(connect(path)) as db:
-        return report.build(queue_facts(db, first_day, last_day), ratings(db, first_day, last_day),
-                            config, first_day, last_day)
+    """The report for first_day..last_day from the journal at `path`.
+
+    SQLite reads on threads of their own (it releases the GIL while it works)
+    while this one folds what they have read: on two cores, a year's report
+    takes about the longest of them instead of their sum.
+    """
+    with closing(connect(path)) as db, closing(connect(path)) as survey_db:
+        rated = _Prefetch(survey_db, _RATING_SQL, (first_day, last_day))  # meanwhile, on its own connection
+        try:
+            for sql in (_QUEUE_SQL, _QUEUE_SQL_SORTED):
+                rows = _Prefetch(db, sql, (first_day, last_day))
+                try:
+                    return report.build(rows, map(_rating, rated), config, first_day, last_day)
+                except report.DaysOutOfOrder:
+                    continue  # the clock was set back over midnight once: read day by day instead
+                finally:
+                    rows.close()
+            raise AssertionError("unreachable: sorted facts are in day order")  # pragma: no cover
+        finally:
+            rated.close()
 
 
-def queue_facts(db: sqlite3.Connection, first_day: str, last_day: str) -> Iterator[report.QueueFact]:
-    parse = datetime.fromisoformat
-    for rows in _batches(db, _QUEUE_SQL, (first_day, last_day, *report.QUEUE_KINDS)):
-        for seq, kind, at, counter, ticket, service, reason, to_service in rows:
-            yield report.QueueFact(seq, parse(at), kind, counter, ticket, service, reason, to_service)
+def queue_facts(db: sqlite3.Connection, first_day: str, last_day: str,
+                sql: str = _QUEUE_SQL) -> Iterator[report.QueueFact]:
+    for rows in _batches(db, sql, (first_day, last_day)):
+        for row in rows:
+            yield report.QueueFact._make(row)
 
 
 def ratings(db: sqlite3.Connection, first_day: str, last_day: str) -> Iterator[report.RatingFact]:
     for rows in _batches(db, _RATING_SQL, (first_day, last_day)):
-        for at, counter, ticket, service, form, comment, *scores in rows:
-            yield report.RatingFact(datetime.fromisoformat(at), counter, ticket, service, form,
-                                    tuple(s for s in scores if s is not None), comment or "")
+        yield from map(_rating, rows)
+
+
+def _rating(row: tuple) -> report.RatingFact:
+    at, counter, ticket, service, form, comment, scores = row
+    return report.RatingFact(datetime.fromisoformat(at), counter, ticket, service, form,
+                             tuple(protocol.decode_projected(scores)), comment or "")
+
+
+class _Prefetch:
+    """Rows of one query, fetched in batches by a worker thread, iterated here in order."""
+
+    _DONE = object()
+
+    def __init__(self, db: sqlite3.Connection, sql: str, args: tuple):
+        self._queue: queue.Queue = queue.Queue(maxsize=8)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(db, sql, args), name="report-read", daemon=True)
+        self._thread.start()
+
+    def _run(self, db, sql, args) -> None:
+        try:
+            for rows in _batches(db, sql, args):
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(rows, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            self._queue.put(self._DONE)
+        except JournalError as exc:
+            self._queue.put(exc)
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, JournalError):
+                raise item
+            yield from item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _batches(db: sqlite3.Connection, sql: str, args: tuple) -> Iterator[list]:

@@ -644,3 +644,25 @@ async def test_survey_state_tells_a_tablet_what_to_rate(tmp_path):
             assert (await state())[1]["counters"][0]["pending"]["ticket"] == two
             await tablet.request(m.Rate(new_id(), 5, two, (4,)))
             assert (await state())[1]["counters"][0]["pending"] is None
+
+
+def test_a_clock_set_back_over_midnight_still_gives_whole_days(tmp_path):
+    """Days normally follow seq; if one comes back later (the hub's clock set back), the report reads
+    day by day instead of splitting it."""
+    from signage.hub.journal import Record
+
+    config = load_config(write_config(tmp_path))
+    late = OPEN + timedelta(days=1)
+    events = [
+        m.Issued(1, OPEN, "i1", "A-001", "DUKCAPIL-01", 1),
+        m.Issued(2, late, "i2", "A-001", "DUKCAPIL-01", 1),  # the clock ran a day ahead …
+        m.Called(3, OPEN + timedelta(minutes=9), "c1", 1, "A-001", "DUKCAPIL-01"),  # … and was set back
+        m.Cleared(4, OPEN + timedelta(minutes=15), "d1", 1, "A-001", "done", "DUKCAPIL-01"),
+    ]
+    journal = Journal(tmp_path / "journal.sqlite").open()
+    journal.append([Record(e, "test", e.id, "{}") for e in events])
+    journal.close()
+    built = source.read_report(tmp_path / "journal.sqlite", config, DAY, "2026-12-01")
+    assert [(d.day, d.issued, d.served, d.wait_p50) for d in built.days] == [(DAY, 1, 1, 9.0), ("2026-12-01", 1, 0, None)]
+    with pytest.raises(report.DaysOutOfOrder):
+        report.build(report.facts(events)[0], [], config, DAY, "2026-12-01")
