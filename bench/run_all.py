@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "footprint": ("bench_footprint.py", [], ["--seconds", "15", "--warmup", "12"]),
     "display": ("bench_display.py", [], ["--calls", "30", "--idle", "10"]),
     "announcer": ("bench_announcer.py", [], ["--events", "10", "--gaps", "4"]),
+    "report": ("bench_report.py", [], ["--days", "60", "--rounds", "3"]),
 }
 
 

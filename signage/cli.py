@@ -126,12 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_config(args: argparse.Namespace) -> int:
     cfg = load_config(args.path or args.config)
-    roles = {role: sum(1 for t in cfg.tokens if t.role == role) for role in ("operator", "display", "kiosk")}
+    roles = {role: sum(1 for t in cfg.tokens if t.role == role)
+             for role in ("operator", "display", "kiosk", "survey", "admin")}
     print(f"{cfg.path}: OK")
     print(f"  hall      {cfg.hall.name} ({cfg.hall.timezone_name}, {cfg.hall.timezone_label}, locale {cfg.hall.locale})")
     print(f"  layout    {len(cfg.agencies)} agencies, {len(cfg.counters)} counters, {len(cfg.services)} services, "
           f"{len(cfg.display.zones)} zones ({', '.join(z.name for z in cfg.display.zones)})")
-    print(f"  tokens    {roles['operator']} operator, {roles['display']} display, {roles['kiosk']} kiosk")
+    print(f"  tokens    {roles['operator']} operator, {roles['display']} display, {roles['kiosk']} kiosk, "
+          f"{roles['survey']} survey, {roles['admin']} admin (survey form: {cfg.survey.form})")
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")

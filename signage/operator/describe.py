@@ -33,6 +33,10 @@ def describe_event(event: m.Event | m.Error, config: Config) -> str:
     if isinstance(event, m.Issued):
         return (f"{head} issued {event.ticket}{_service(config, event.service)}, position {event.position}"
                 f"{', priority' if event.priority else ''}")
+    if isinstance(event, m.Rated):
+        return (f"{head} rated {event.ticket} at {_counter(config, event.counter)}{_service(config, event.service)}: "
+                f"{event.form} form, scores {' '.join(map(str, event.scores))}"
+                f"{' (with a comment)' if event.comment else ''}")
     return f"{head} {event!r}"
 
 
