@@ -229,3 +229,20 @@ def test_next_without_done_leaves_the_ticket_unfinished(cfg):
 def test_range_must_be_in_order(cfg):
     with pytest.raises(ValueError):
         report.build([], [], cfg, "2026-12-01", "2026-11-30")
+
+
+def test_journal_projection_knows_only_wire_fields():
+    from signage.core import protocol
+
+    assert protocol.journal_projection(("ticket", "scores[0]")) == (
+        "json_extract(body, '$.ticket'), json_extract(body, '$.scores[0]')")
+    with pytest.raises(ValueError):
+        protocol.journal_projection(("tiket",))
+    assert protocol.decode_projected("[4,3]") == [4, 3] and protocol.decode_projected(None) is None
+
+
+def test_facts_carry_day_hour_and_exact_milliseconds():
+    at = OPEN.replace(hour=9, minute=41, second=5, microsecond=123_999)
+    (fact,), _ = report.facts([m.Called(7, at, "c", 5, "E-023", "POLRES-01")])
+    assert fact == report.QueueFact(7, "2026-11-30", 9, 1796006465123, "called", 5, "E-023", None, None, None)
+    assert report.epoch_ms(at) == int(at.timestamp()) * 1000 + 123  # truncated, as the wire's times are
