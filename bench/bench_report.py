@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -200,10 +201,15 @@ def cli(config_path: Path, path: Path, first: str, last: str) -> None:
                    check=True, cwd=ROOT, capture_output=True)
 
 
-def timed(fn, *args) -> float:
-    start = time.perf_counter()
+def timed(fn, *args) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process's threads and of any child it waited for)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, start = time.process_time(), time.perf_counter()
     fn(*args)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    return wall, time.process_time() - cpu + child
 
 
 def main() -> int:
@@ -244,8 +250,10 @@ def main() -> int:
           f"{hall['respondents']:,} full-form ratings (IKM {hall['ikm']}, {hall['grade']})")
     print(f"- {args.rounds} rounds, interleaved; with {args.rounds} samples p99 is the worst sample")
     print()
-    base50 = percentile(samples["baseline"], 50)
-    base99 = percentile(samples["baseline"], 99)
+    walls = {k: [w for w, _ in v] for k, v in samples.items()}
+    cpus = {k: [c for _, c in v] for k, v in samples.items()}
+    base50 = percentile(walls["baseline"], 50)
+    base99 = percentile(walls["baseline"], 99)
     rows = []
     labels = {
         "baseline": "bare SQL scan of the year (baseline)",
@@ -257,13 +265,16 @@ def main() -> int:
         "csv": "csv from the Report",
     }
     for key, label in labels.items():
-        p50, p99 = percentile(samples[key], 50), percentile(samples[key], 99)
-        rows.append([label, f"{p50 * 1000:.0f} ms", f"{p99 * 1000:.0f} ms", ratio(p50, base50), ratio(p99, base99)])
-    print(table(["measure", "p50", "p99", "p50 / baseline", "p99 / baseline"], rows))
-    cli99 = percentile(samples["cli"], 99)
+        p50, p99 = percentile(walls[key], 50), percentile(walls[key], 99)
+        rows.append([label, f"{p50 * 1000:.0f} ms", f"{p99 * 1000:.0f} ms", ratio(p50, base50), ratio(p99, base99),
+                     f"{percentile(cpus[key], 50) * 1000:.0f} ms"])
+    print(table(["measure", "wall p50", "wall p99", "p50 / baseline", "p99 / baseline", "CPU p50"], rows))
+    cli99 = percentile(walls["cli"], 99)
     print()
     print(f"Target: a year reported in ≤ 2 s: {'met' if cli99 <= 2 else 'NOT met'} "
-          f"(cli p99 {cli99:.2f} s, in-process p99 {percentile(samples['ours'], 99):.2f} s).")
+          f"(cli wall p99 {cli99:.2f} s, in-process wall p99 {percentile(walls['ours'], 99):.2f} s). "
+          "CPU is the time used on all cores (the report reads on worker threads while it folds), "
+          "the figure that depends least on what else runs on the machine.")
     return 0
 
 
