@@ -119,17 +119,21 @@ class _Prefetch:
     def _run(self, db, sql, args) -> None:
         try:
             for rows in _batches(db, sql, args):
-                while not self._stop.is_set():
-                    try:
-                        self._queue.put(rows, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
+                if not self._offer(rows):
                     return
-            self._queue.put(self._DONE)
+            self._offer(self._DONE)
         except JournalError as exc:
-            self._queue.put(exc)
+            self._offer(exc)
+
+    def _offer(self, item) -> bool:
+        """Queue an item unless the reader has stopped; False once it has."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def __iter__(self):
         while True:

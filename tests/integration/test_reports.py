@@ -659,10 +659,15 @@ def test_a_clock_set_back_over_midnight_still_gives_whole_days(tmp_path):
         m.Called(3, OPEN + timedelta(minutes=9), "c1", 1, "A-001", "DUKCAPIL-01"),  # … and was set back
         m.Cleared(4, OPEN + timedelta(minutes=15), "d1", 1, "A-001", "done", "DUKCAPIL-01"),
     ]
-    journal = Journal(tmp_path / "journal.sqlite").open()
+    # Enough rows behind the set-back that the reading thread is still busy when the fold gives up on
+    # the seq order: closing it must not hang.
+    events += [m.Issued(5 + i, OPEN + timedelta(minutes=20, milliseconds=i), f"i{5 + i}", f"B-{i:05d}",
+                        "DPMPTSP-01", i) for i in range(50_000)]
+    journal = Journal(tmp_path / "journal.sqlite", "normal").open()
     journal.append([Record(e, "test", e.id, "{}") for e in events])
     journal.close()
     built = source.read_report(tmp_path / "journal.sqlite", config, DAY, "2026-12-01")
-    assert [(d.day, d.issued, d.served, d.wait_p50) for d in built.days] == [(DAY, 1, 1, 9.0), ("2026-12-01", 1, 0, None)]
+    assert [(d.day, d.issued, d.served, d.wait_p50) for d in built.days] == [
+        (DAY, 50_001, 1, 9.0), ("2026-12-01", 1, 0, None)]
     with pytest.raises(report.DaysOutOfOrder):
-        report.build(report.facts(events)[0], [], config, DAY, "2026-12-01")
+        report.build(report.facts(events[:4])[0], [], config, DAY, "2026-12-01")
