@@ -204,6 +204,7 @@ def test_other_counters_tablet_stays_idle_and_the_next_call_withdraws_the_form(h
         expect(tablet.locator("#idle")).to_be_visible()
         expect(tablet.locator("#idle-counter")).to_have_text(f"Loket 1 sedang melayani {second}")
         assert hub.ratings() == []
+        expect(other.locator("#rate")).to_be_hidden()  # it saw both events and never asked
         assert not other.js_errors
     finally:
         other.context.close()
