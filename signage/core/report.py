@@ -299,11 +299,15 @@ class _Survey:
         self.short_counts = [a + b for a, b in zip(self.short_counts, other.short_counts)]
 
 
-class _Builder:
-    def __init__(self, config: Any):
-        self.config = config
-        self.service_counters = {s.code: s.counters for s in config.services}
-        self.counter_numbers = tuple(c.number for c in config.counters)
+class Partial:
+    """The folded days of part of a range: counts and samples, not yet percentiles.
+
+    Partials of disjoint days merge exactly (counts add up, samples join), so a
+    shell may fold a long range in pieces, e.g. one per core, and `combine` them.
+    Plain data: it pickles.
+    """
+
+    def __init__(self) -> None:
         self.hall = _Tally()
         self.services: defaultdict[str | None, _Tally] = defaultdict(_Tally)
         self.counters: defaultdict[int, _Tally] = defaultdict(_Tally)
@@ -313,6 +317,38 @@ class _Builder:
         self.waits_by_hour: list[list[int]] = [[] for _ in range(24)]
         self.days: list[Day] = []
         self.events = 0
+
+    def merge(self, other: "Partial") -> None:
+        overlap = {d.day for d in self.days} & {d.day for d in other.days}
+        if overlap:
+            raise ValueError(f"partials overlap on {min(overlap)}: fold each day in one piece")
+        self.hall.add(other.hall)
+        for code, tally in other.services.items():
+            self.services[code].add(tally)
+        for number, tally in other.counters.items():
+            self.counters[number].add(tally)
+        for number, totals in other.idle.items():
+            mine = self.idle.setdefault(number, [0, 0, 0])
+            for i, value in enumerate(totals):
+                mine[i] += value
+        for hour in range(24):
+            self.arrivals[hour] += other.arrivals[hour]
+            self.served_by_hour[hour] += other.served_by_hour[hour]
+            self.waits_by_hour[hour] += other.waits_by_hour[hour]
+        self.days = sorted(self.days + other.days, key=lambda d: d.day)
+        self.events += other.events
+
+
+class _Builder(Partial):
+    def __init__(self, config: Any):
+        super().__init__()
+        self.service_counters = {s.code: s.counters for s in config.services}
+        self.counter_numbers = tuple(c.number for c in config.counters)
+
+    def partial(self) -> Partial:
+        out = Partial()
+        out.__dict__.update({k: v for k, v in self.__dict__.items() if k in out.__dict__})
+        return out
 
     # -- one service day; the hot loop of a year's report, hence the local names
 
@@ -463,10 +499,15 @@ def build(queue_facts: Iterable[Sequence], ratings: Iterable[Sequence], config: 
     """The report for the service days first_day..last_day (ISO dates, inclusive).
 
     `queue_facts` are QueueFacts (or plain tuples in that order), each day's in
-    seq order and the days in order; facts outside the range are ignored. `config` is the hall's Config: only
-    hall.name, agencies, services and counters are read, for names and for
-    which counters serve which services.
+    seq order and the days in order; facts outside the range are ignored.
+    `config` is the hall's Config: only hall.name, agencies, services and
+    counters are read, for names and for which counters serve which services.
     """
+    return combine([fold(queue_facts, config, first_day, last_day)], ratings, config, first_day, last_day)
+
+
+def fold(queue_facts: Iterable[Sequence], config: Any, first_day: str, last_day: str) -> Partial:
+    """The days of first_day..last_day in `queue_facts`, folded (see build)."""
     if first_day > last_day:
         raise ValueError(f"the range starts on {first_day}, after its end on {last_day}")
     b = _Builder(config)
@@ -488,11 +529,22 @@ def build(queue_facts: Iterable[Sequence], ratings: Iterable[Sequence], config: 
         day_facts.append(fact)
     if day_facts:
         b.run_day(current, day_facts)
-    surveys, comments = _ratings(ratings, first_day, last_day, b)
-    return _assemble(b, surveys, comments, first_day, last_day)
+    return b.partial()
 
 
-def _ratings(ratings, first_day: str, last_day: str, b: _Builder):
+def combine(partials: Sequence[Partial], ratings: Iterable[Sequence], config: Any,
+            first_day: str, last_day: str) -> Report:
+    """One report from the partials of disjoint days within first_day..last_day, and the ratings."""
+    if first_day > last_day:
+        raise ValueError(f"the range starts on {first_day}, after its end on {last_day}")
+    whole = Partial()
+    for part in partials:
+        whole.merge(part)
+    surveys, comments = _ratings(ratings, first_day, last_day, whole)
+    return _assemble(whole, config, surveys, comments, first_day, last_day)
+
+
+def _ratings(ratings, first_day: str, last_day: str, b: Partial):
     surveys: dict[str | None, _Survey] = {}
     comments: list[Comment] = []
     for at, counter, ticket, service, form, scores, comment in ratings:
@@ -513,8 +565,7 @@ def _ratings(ratings, first_day: str, last_day: str, b: _Builder):
     return surveys, comments
 
 
-def _assemble(b: _Builder, surveys: dict, comments: list, first_day: str, last_day: str) -> Report:
-    config = b.config
+def _assemble(b: Partial, config: Any, surveys: dict, comments: list, first_day: str, last_day: str) -> Report:
     service_agency = {s.code: s.agency for s in config.services}
 
     def agency_of(service: str | None) -> str:

@@ -6,6 +6,7 @@ Reads the journal read-only, so it is safe to run beside the live hub.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         print(f"signage report: {exc}", file=sys.stderr)
         return EXIT_USAGE
     journal = Path(args.journal) if args.journal else config.hub.journal
-    report = read_report(journal, config, first, last)
+    report = read_report(journal, config, first, last, workers=min(4, len(os.sched_getaffinity(0))))
     fmt = args.format
     if fmt == "csv" and args.out != "-":
         directory = Path(args.out) if args.out else Path(file_stem(report))

@@ -8,9 +8,11 @@ appending. SQLite extracts the few fields a report needs from each stored event
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 import sqlite3
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
@@ -64,27 +66,61 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def read_report(path: Path, config, first_day: str, last_day: str) -> report.Report:
+SPLIT_AT = 40_000  # events: below this, one process is quicker than starting another
+
+
+def read_report(path: Path, config, first_day: str, last_day: str, workers: int = 1,
+                split_at: int = SPLIT_AT) -> report.Report:
     """The report for first_day..last_day from the journal at `path`.
 
-    SQLite reads on threads of their own (it releases the GIL while it works)
-    while this one folds what they have read: on two cores, a year's report
-    takes about the longest of them instead of their sum.
+    With workers > 1 a long range is cut into that many runs of whole days, each
+    folded by its own process (forked: nothing to import again), and the
+    partials combined. Only for a process that owns nothing else: the hub
+    passes 1. Within each piece SQLite reads on a thread of its own (it
+    releases the GIL while it works) while the fold takes what it has read.
     """
-    with closing(connect(path)) as db, closing(connect(path)) as survey_db:
-        rated = _Prefetch(survey_db, _RATING_SQL, (first_day, last_day))  # meanwhile, on its own connection
-        try:
-            for sql in (_QUEUE_SQL, _QUEUE_SQL_SORTED):
-                rows = _Prefetch(db, sql, (first_day, last_day))
-                try:
-                    return report.build(rows, map(_rating, rated), config, first_day, last_day)
-                except report.DaysOutOfOrder:
-                    continue  # the clock was set back over midnight once: read day by day instead
-                finally:
-                    rows.close()
-            raise AssertionError("unreachable: sorted facts are in day order")  # pragma: no cover
-        finally:
-            rated.close()
+    pieces = _pieces(path, first_day, last_day, workers, split_at) if workers > 1 else [(first_day, last_day)]
+    if len(pieces) == 1:
+        partials = [fold_range(path, config, first_day, last_day)]
+    else:
+        with ProcessPoolExecutor(len(pieces) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            others = [pool.submit(fold_range, path, config, a, b) for a, b in pieces[1:]]  # forks now
+            partials = [fold_range(path, config, *pieces[0])] + [f.result() for f in others]
+    with closing(connect(path)) as db:
+        return report.combine(partials, ratings(db, first_day, last_day), config, first_day, last_day)
+
+
+def fold_range(path: Path, config, first_day: str, last_day: str) -> report.Partial:
+    with closing(connect(path)) as db:
+        for sql in (_QUEUE_SQL, _QUEUE_SQL_SORTED):
+            rows = _Prefetch(db, sql, (first_day, last_day))
+            try:
+                return report.fold(rows, config, first_day, last_day)
+            except report.DaysOutOfOrder:
+                continue  # the clock was set back over midnight once: read day by day instead
+            finally:
+                rows.close()
+    raise AssertionError("unreachable: sorted facts are in day order")  # pragma: no cover
+
+
+def _pieces(path: Path, first_day: str, last_day: str, workers: int, split_at: int) -> list[tuple[str, str]]:
+    """first_day..last_day cut into at most `workers` runs of whole days with about as many events each."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [(first_day, last_day)]
+    with closing(connect(path)) as db:
+        days = db.execute("SELECT day, count(*) FROM events WHERE day BETWEEN ? AND ? GROUP BY day ORDER BY day",
+                          (first_day, last_day)).fetchall()
+    total = sum(n for _, n in days)
+    if total < split_at or len(days) < 2:
+        return [(first_day, last_day)]
+    pieces, start, seen = [], first_day, 0
+    for i, (day, n) in enumerate(days[:-1]):
+        seen += n
+        if seen >= total * (len(pieces) + 1) / workers and len(pieces) < workers - 1:
+            pieces.append((start, day))
+            start = days[i + 1][0]
+    pieces.append((start, last_day))
+    return pieces
 
 
 def queue_facts(db: sqlite3.Connection, first_day: str, last_day: str,

@@ -10,6 +10,7 @@ json, run as a separate process against the live hub's journal.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import io
 import json
@@ -671,3 +672,34 @@ def test_a_clock_set_back_over_midnight_still_gives_whole_days(tmp_path):
         (DAY, 50_001, 1, 9.0), ("2026-12-01", 1, 0, None)]
     with pytest.raises(report.DaysOutOfOrder):
         report.build(report.facts(events[:4])[0], [], config, DAY, "2026-12-01")
+
+
+def test_a_range_folded_in_several_processes_is_the_same_report(tmp_path):
+    """`signage report` cuts a long range into runs of whole days, one process each: nothing may change."""
+    from signage.hub.journal import Record
+
+    config = load_config(write_config(tmp_path))
+    rng = random.Random(4)
+    events: list[m.Event] = []
+    for day in range(5):
+        opening = OPEN + timedelta(days=day)
+        for i in range(1, 31):
+            service = rng.choice(("DUKCAPIL-01", "POLRES-01"))
+            counter = 1 if service.startswith("DUKCAPIL") else 5
+            ticket = f"{'A' if counter == 1 else 'E'}-{i:03d}"
+            issued = opening + timedelta(minutes=i * 7)
+            called = issued + timedelta(minutes=rng.randint(1, 40), seconds=rng.randint(0, 59))
+            events += [m.Issued(0, issued, "", ticket, service, i), m.Called(0, called, "", counter, ticket, service),
+                       m.Cleared(0, called + timedelta(minutes=rng.randint(2, 9)), "", counter, ticket,
+                                 rng.choice(("done", "done", "no_show")), service)]
+    events.sort(key=lambda e: e.at)
+    events = [dataclasses.replace(e, seq=n, id=f"e{n}") for n, e in enumerate(events, start=1)]
+    journal = Journal(tmp_path / "journal.sqlite", "normal").open()
+    journal.append([Record(e, "test", e.id, "{}") for e in events])
+    journal.close()
+    last = (OPEN + timedelta(days=4)).date().isoformat()
+    assert len(source._pieces(tmp_path / "journal.sqlite", DAY, last, 3, split_at=1)) == 3
+    alone = source.read_report(tmp_path / "journal.sqlite", config, DAY, last)
+    shared = source.read_report(tmp_path / "journal.sqlite", config, DAY, last, workers=3, split_at=1)
+    assert report.to_document(shared) == report.to_document(alone)
+    assert alone.hall.issued == 150 and len(alone.days) == 5
