@@ -36,7 +36,7 @@ os.environ["SDL_DISKAUDIOFILE"] = str(CAPTURE)
 
 import pygame  # noqa: E402
 
-from signage.announcer.phrases import build_phrase  # noqa: E402
+from signage.core.phrases import build_phrase  # noqa: E402
 from signage.announcer.service import MIXER_SETTINGS, PAUSE_SECONDS, Announcer  # noqa: E402
 from signage.announcer.speech import Speech, wav_seconds  # noqa: E402
 from signage.config import load_config  # noqa: E402

@@ -42,7 +42,7 @@ import pygame  # noqa: E402
 
 from signage.announcer.service import Announcer  # noqa: E402
 from signage.config import load_config  # noqa: E402
-from signage.display.app import notice_for  # noqa: E402
+from signage.core.announcements import notice_for  # noqa: E402
 from signage.operator.client import Session  # noqa: E402
 
 COUNTERS = range(1, 22)

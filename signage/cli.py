@@ -16,7 +16,9 @@ import sys
 from typing import Callable
 
 from signage.config import Config, load_config
-from signage.errors import AccessDenied, ConfigError, HubRefused, HubUnreachable, JournalError, SignageError
+from signage.core.tokens import token_warnings
+from signage.errors import (AccessDenied, ConfigError, HubFailed, HubRefused, HubUnreachable, JournalError,
+                            SignageError)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,6 +30,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
+    ("printer", "signage.printer.cli_printer", "print the tickets a kiosk issues (ESC/POS ticket printer)"),
     ("report", "signage.reports.cli_report", "figures and survey results (IKM) from the journal"),
 ]
 
@@ -44,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check-config":
             return check_config(args)
+        if getattr(args, "without_config", False):  # signage init writes the config
+            return args.run(args, None)
+        if args.command == "demo" and not (args.config or os.environ.get("SIGNAGE_CONFIG")
+                                           or os.path.exists("config.yaml")):
+            from signage.cli_fleet import packaged_config_path
+
+            with packaged_config_path() as example:  # outside a checkout: the hall shipped in the package
+                return args.run(args, load_config(example))
         config = load_config(args.config)
         return args.run(args, config)
     except ConfigError as exc:
@@ -65,17 +76,30 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def build_parser() -> argparse.ArgumentParser:
+def common_options(*, subcommand: bool) -> argparse.ArgumentParser:
+    """--config and --log-level, accepted before and after the subcommand's name.
+
+    A subcommand's copy has no defaults of its own (SUPPRESS): otherwise its default
+    would overwrite what was given before the name (`signage --config X hub`).
+    """
+    def default(value):
+        return argparse.SUPPRESS if subcommand else value
+
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=None,
+    common.add_argument("--config", metavar="PATH", default=default(None),
                         help="config file (default: $SIGNAGE_CONFIG or ./config.yaml)")
-    common.add_argument("--log-level", default=os.environ.get("SIGNAGE_LOG_LEVEL", "info"),
+    common.add_argument("--log-level", default=default(os.environ.get("SIGNAGE_LOG_LEVEL", "info")),
                         choices=["debug", "info", "warning", "error"])
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options(subcommand=True)
     client = argparse.ArgumentParser(add_help=False)
     client.add_argument("--hub", metavar="URL", help="hub address, e.g. ws://10.0.0.5:8765/ (default: from config)")
     client.add_argument("--token", help="access token (default: $SIGNAGE_TOKEN, else one from config)")
 
-    parser = argparse.ArgumentParser(prog="signage", parents=[common],
+    parser = argparse.ArgumentParser(prog="signage", parents=[common_options(subcommand=False)],
                                      description="Screens and voice for a public-service waiting hall.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -90,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="validate a config file and print a summary", parents=[common])
     p.add_argument("path", nargs="?", metavar="PATH")
+    p.add_argument("--strict", action="store_true",
+                   help="also refuse (exit 2) sample and short tokens, which are otherwise warnings")
 
     ops = (common, client)
     p = add("call", "call a ticket to a counter", run_command, ops)
@@ -121,11 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(module)
         p = add(name, help, mod.run)
         mod.add_arguments(p)
+    from signage import cli_fleet  # screenshot, identify, restart, init
+
+    cli_fleet.add_subcommands(add, common, client)
     return parser
 
 
 def check_config(args: argparse.Namespace) -> int:
     cfg = load_config(args.path or args.config)
+    findings = token_warnings(cfg)
+    if args.strict and findings:
+        print("\n".join(findings), file=sys.stderr)
+        return EXIT_USAGE
     roles = {role: sum(1 for t in cfg.tokens if t.role == role)
              for role in ("operator", "display", "kiosk", "survey", "admin")}
     print(f"{cfg.path}: OK")
@@ -137,6 +170,8 @@ def check_config(args: argparse.Namespace) -> int:
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")
+    for finding in findings:
+        print(f"warning: {finding}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -158,7 +193,7 @@ def run_hub(args: argparse.Namespace, config: Config) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         print(f"signage hub: {hub.url} (journal {config.hub.journal}, seq {hub.seq})", flush=True)
         try:
-            await asyncio.Future()
+            await hub.serve_forever()  # raises HubFailed if the hub can no longer serve
         except asyncio.CancelledError:
             raise _Terminated() from None
         finally:
@@ -169,6 +204,9 @@ def run_hub(args: argparse.Namespace, config: Config) -> int:
         asyncio.run(serve())
     except (KeyboardInterrupt, _Terminated):
         pass
+    except HubFailed as exc:
+        print(f"signage: hub failed: {exc}; exiting so that systemd restarts it", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as exc:  # e.g. the port is taken by another hub
         host = args.host or config.hub.host
         port = args.port if args.port is not None else config.hub.port
@@ -208,7 +246,7 @@ def pick_token(args: argparse.Namespace, config: Config, role: str, counter: int
 
 def build_command(args: argparse.Namespace):
     from signage.core import messages as m
-    from signage.core.protocol import normalize_ticket
+    from signage.core.tickets import normalize as normalize_ticket
     from signage.operator.client import new_id
 
     i = new_id()

@@ -4,202 +4,37 @@ Loaded once by the entry point and passed down; nothing else reads the file.
 Every problem names the file, the key path and the bad value, e.g.
 ``config.yaml: counters[4].number: expected a positive integer, got 'lima'``.
 All problems are collected, so a technician fixes a file in one pass.
+
+The dataclasses (the schema) and the defaults live in the pure core,
+`signage.core.config`; they are re-exported here for the shells.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import timezone, timedelta, tzinfo
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from signage.core.survey import SurveyConfig, parse_survey
+from signage.core import tickets
+from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, SURVEY_FORMS, Agency,
+                                 AnnouncerConfig, Config, Counter, DisplayConfig, FleetConfig, HallConfig, HubConfig,
+                                 NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service, SurveyConfig, Token,
+                                 Zone, fallback_counter_name)
+from signage.core.text import problem as text_problem
 from signage.errors import ConfigError
 
+__all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AnnouncerConfig", "Config", "Counter", "DisplayConfig",
+           "FleetConfig", "SurveyConfig",
+           "HallConfig", "HubConfig", "QueueConfig", "RateLimit", "Service", "Token", "Zone", "load_config",
+           "parse_config"]
+
 DEFAULT_CONFIG = "config.yaml"
-ROLES = ("operator", "display", "kiosk", "survey", "admin")  # survey: SKM tablets; admin: reports
-LOCALES = ("id", "en")
-TICKET_PREFIX = re.compile(r"^[A-Z]{1,3}$")
-
-
-# ---------------------------------------------------------------- dataclasses
-
-
-@dataclass(frozen=True)
-class Agency:
-    code: str
-    name: str
-    short_name: str
-
-
-@dataclass(frozen=True)
-class Counter:
-    number: int
-    name: str
-    agency: str  # Agency.code
-
-
-@dataclass(frozen=True)
-class Service:
-    code: str
-    name: str
-    agency: str  # Agency.code
-    prefix: str  # ticket series; services sharing a prefix share its numbers
-    counters: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Token:
-    name: str
-    role: str  # operator | display | kiosk | survey | admin
-    secret: str = field(repr=False)
-    counters: tuple[int, ...] | None = None  # operators: None means every counter; survey: always a list
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    per_second: float
-    burst: int
-
-
-@dataclass(frozen=True)
-class HubConfig:
-    host: str
-    port: int
-    journal: Path
-    sync: str  # "full" (power-loss safe) or "normal" (crash safe)
-    max_message_bytes: int
-    rate: RateLimit
-    send_queue: int  # frames buffered per client before it is dropped
-    replay_window: int  # events kept in memory for `since` replay
-    history: int  # calls kept in the snapshot
-    allowed_origins: tuple[str, ...]
-    ping_interval: float
-    ping_timeout: float
-    compression: bool
-
-
-@dataclass(frozen=True)
-class Zone:
-    name: str
-    title: str
-    counters: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class DisplayConfig:
-    zones: tuple[Zone, ...]
-    history: int
-    highlight_seconds: float  # hero flash and "recently called" cell highlight
-    offline_after_seconds: float
-    show_waiting: bool
-    ticker: tuple[str, ...]
-    logo: Path | None
-    font_dir: Path | None
-    ticker_speed: float  # pixels per second at 1080p; scaled with screen height
-    framebuffer_acceleration: bool
-
-
-@dataclass(frozen=True)
-class AnnouncerConfig:
-    enabled: bool
-    voice: str  # espeak-ng voice name, e.g. "id"
-    rate: int  # words per minute
-    volume: float  # 0..1
-    repeat: int  # times each full announcement is spoken
-    max_age_seconds: float  # older calls are shown but not spoken
-    queue_size: int
-    burst_threshold: int  # backlog at which the short form is used
-    chime: Path
-    cache_entries: int
-    templates: dict[str, str]  # locale -> template with {letter} {number} {counter}
-    short_templates: dict[str, str]
-    recall_templates: dict[str, str]
-    pronunciations: dict[str, str]
-    voice_pack: Path | None
-
-
-@dataclass(frozen=True)
-class QueueConfig:
-    no_show_window_minutes: float
-    transfer: str  # "keep_place" or "back"
-    priority: bool  # kiosks may issue priority tickets that go first
-
-
-@dataclass(frozen=True)
-class HallConfig:
-    name: str
-    short_name: str
-    timezone: tzinfo = field(compare=False)
-    timezone_name: str
-    timezone_label: str  # "WIB"
-    locale: str
-    opening_hours: str
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    hall: HallConfig
-    hub: HubConfig
-    agencies: tuple[Agency, ...]
-    counters: tuple[Counter, ...]
-    services: tuple[Service, ...]
-    queue: QueueConfig
-    display: DisplayConfig
-    announcer: AnnouncerConfig
-    tokens: tuple[Token, ...]
-    survey: SurveyConfig = SurveyConfig()
-
-    # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
-    @cached_property
-    def _by_number(self) -> dict[int, Counter]:
-        return {c.number: c for c in self.counters}
-
-    @cached_property
-    def _by_agency(self) -> dict[str, Agency]:
-        return {a.code: a for a in self.agencies}
-
-    @cached_property
-    def _by_service(self) -> dict[str, Service]:
-        return {s.code: s for s in self.services}
-
-    @cached_property
-    def _by_secret(self) -> dict[str, Token]:
-        return {t.secret: t for t in self.tokens}
-
-    def counter(self, number: int) -> Counter | None:
-        return self._by_number.get(number)
-
-    def agency(self, code: str) -> Agency | None:
-        return self._by_agency.get(code)
-
-    def service(self, code: str) -> Service | None:
-        return self._by_service.get(code)
-
-    def token(self, secret: str) -> Token | None:
-        return self._by_secret.get(secret)
-
-    def zone(self, name: str | None) -> Zone:
-        if name is None:
-            return self.display.zones[0]
-        for zone in self.display.zones:
-            if zone.name == name:
-                return zone
-        names = ", ".join(z.name for z in self.display.zones)
-        raise ConfigError(f"{self.path.name}: display.zones: no zone named {name!r} (have: {names})")
-
-    def services_for_counter(self, number: int) -> tuple[Service, ...]:
-        return tuple(s for s in self.services if number in s.counters)
-
-    def first_token(self, role: str) -> Token | None:
-        return next((t for t in self.tokens if t.role == role), None)
 
 
 # ---------------------------------------------------------------- loading
@@ -216,13 +51,63 @@ def load_config(path: str | os.PathLike | None = None, *, environ: dict | None =
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = _read_yaml(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
     return parse_config(raw, path=path)
+
+
+MAX_INT_DIGITS = 18  # a longer integer is a typo (and int() refuses strings of 4300+ digits)
+MAX_COUNT = 10**9  # no count, size or duration in config comes near this
+MAX_RANGE = 10_000  # counters in one "1-10" range item
+
+
+def _read_yaml(text: str, path: Path) -> Any:
+    """yaml.safe_load, but duplicate keys and absurd integers are config errors naming their key path.
+
+    PyYAML silently keeps the last of two equal keys, so a technician's second
+    `port:` line would win unseen.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        problems = [f"{path.name}: {where or '(top level)'}: {message}" for where, message in _node_problems(node)]
+        if problems:
+            raise ConfigError(problems)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _node_problems(node: yaml.Node, where: str = "", seen: set[int] | None = None):
+    """(key path, problem) for each duplicate key and over-long integer in a composed YAML tree."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:  # an alias: checked where its anchor is
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            path = f"{where}.{key}" if where else key
+            if isinstance(key_node, yaml.ScalarNode):
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    yield path, f"duplicate key (line {line}, first at line {first_line[key]})"
+                first_line.setdefault(key, line)
+            yield from _node_problems(value_node, path, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _node_problems(item, f"{where}[{i}]", seen)
+    elif node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_INT_DIGITS:
+        yield where, f"expected a number of at most {MAX_INT_DIGITS} digits, got one of {len(node.value)}"
 
 
 def parse_config(raw: Any, *, path: Path = Path(DEFAULT_CONFIG)) -> Config:
@@ -251,11 +136,20 @@ class _Validator:
         self.path = path
         self.base = path.parent
         self.problems: list[str] = []
+        self.bad_text: list[str] = []  # key paths refused by the text rule
 
     # -- primitives
 
     def fail(self, key: str, message: str) -> None:
+        # A value already refused by the text rule (or holding one) is one mistake: one line.
+        if any(bad == key or bad.startswith((f"{key}.", f"{key}[")) for bad in self.bad_text):
+            return
         self.problems.append(f"{self.path.name}: {key}: {message}")
+
+    def check_text(self, raw: Any) -> None:
+        for where, message in _text_problems(raw):
+            self.fail(where, message)
+            self.bad_text.append(where)
 
     def section(self, raw: dict, key: str, prefix: str, required: bool = True) -> dict:
         value = raw.get(key, _MISSING) if isinstance(raw, dict) else _MISSING
@@ -265,7 +159,7 @@ class _Validator:
                 self.fail(where, "missing section")
             return {}
         if not isinstance(value, dict):
-            self.fail(where, f"expected a mapping, got {value!r}")
+            self.fail(where, f"expected a mapping, got {_shown(value)}")
             return {}
         return value
 
@@ -273,6 +167,8 @@ class _Validator:
             default: Any = _MISSING) -> Any:
         where = f"{prefix}{key}"
         value = raw.get(key, _MISSING)
+        if default is _MISSING:
+            default = DEFAULTS.get(where, _MISSING)
         if value is _MISSING or value is None:
             if default is _MISSING:
                 self.fail(where, f"missing; expected {expected}")
@@ -283,7 +179,7 @@ class _Validator:
         except (TypeError, ValueError):
             result = None
         if result is None:
-            self.fail(where, f"expected {expected}, got {value!r}")
+            self.fail(where, f"expected {expected}, got {_shown(value)}")
         return result
 
     def entries(self, raw: dict, key: str, prefix: str, allowed: set[str], required: bool = True):
@@ -291,7 +187,7 @@ class _Validator:
         for i, item in enumerate(self.items(raw, key, prefix, required)):
             where = f"{prefix}{key}[{i}]"
             if not isinstance(item, dict):
-                self.fail(where, f"expected a mapping, got {item!r}")
+                self.fail(where, f"expected a mapping, got {_shown(item)}")
                 continue
             self.unknown_keys(item, allowed, f"{where}.")
             yield f"{where}.", item
@@ -309,7 +205,7 @@ class _Validator:
                 self.fail(where, "missing; expected a list")
             return []
         if not isinstance(value, list):
-            self.fail(where, f"expected a list, got {value!r}")
+            self.fail(where, f"expected a list, got {_shown(value)}")
             return []
         return value
 
@@ -319,8 +215,9 @@ class _Validator:
         if not isinstance(raw, dict):
             self.fail("(top level)", f"expected a mapping of sections, got {type(raw).__name__}")
             return None
+        self.check_text(raw)
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens", "survey"}, "")
+                                "display", "announcer", "tokens", "notify", "printer", "fleet", "survey"}, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -335,13 +232,49 @@ class _Validator:
         display = self.display(self.section(raw, "display", "", required=False), numbers)
         announcer = self.announcer(self.section(raw, "announcer", "", required=False))
         tokens = self.tokens(raw, numbers)
-        survey, problems = parse_survey(raw.get("survey"))
-        for key, message in problems:
-            self.fail(key, message)
+        notify = self.notify(self.section(raw, "notify", "", required=False))
+        printer = self.printer(self.section(raw, "printer", "", required=False))
+        fleet = self.fleet(self.section(raw, "fleet", "", required=False))
+        survey = self.survey(self.section(raw, "survey", "", required=False))
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens, survey)
+                      announcer, tokens, notify, printer, fleet, survey)
+
+    def notify(self, raw: dict) -> NotifyConfig | None:
+        p = "notify."
+        self.unknown_keys(raw, {"when_ahead", "webhook", "webhook_timeout", "webhook_retries", "webhook_queue"}, p)
+        ahead = self.get(raw, "when_ahead", p, _int_range(0, 100), "an integer 0-100")
+        webhook = self.get(raw, "webhook", p, _http_url, "an http:// or https:// URL")
+        timeout = self.get(raw, "webhook_timeout", p, _pos_number, "a positive number of seconds")
+        retries = self.get(raw, "webhook_retries", p, _int_range(0, 20), "an integer 0-20")
+        queue = self.get(raw, "webhook_queue", p, _int_range(1, 100_000), "an integer 1-100000")
+        if None in (ahead, timeout, retries, queue) or ("webhook" in raw and raw["webhook"] and webhook is None):
+            return None
+        return NotifyConfig(ahead, webhook, timeout, retries, queue)
+
+    def printer(self, raw: dict) -> PrinterConfig | None:
+        self.unknown_keys(raw, {"paper"}, "printer.")
+        paper = self.get(raw, "paper", "printer.", _choice((58, 80)), "58 or 80 (mm)")
+        return PrinterConfig(paper) if paper is not None else None
+
+    def fleet(self, raw: dict) -> FleetConfig | None:
+        p = "fleet."
+        self.unknown_keys(raw, {"heartbeat_seconds", "alert_after_seconds", "disk_low_mb"}, p)
+        beat = self.get(raw, "heartbeat_seconds", p, _pos_number, "a positive number of seconds")
+        after = self.get(raw, "alert_after_seconds", p, _pos_number, "a positive number of seconds")
+        disk = self.get(raw, "disk_low_mb", p, _nonneg_number, "a number of megabytes >= 0")
+        if None in (beat, after, disk):
+            return None
+        if after < beat:
+            self.fail(f"{p}alert_after_seconds", f"{after:g} is shorter than fleet.heartbeat_seconds ({beat:g}): "
+                                                 "every client would look missing between heartbeats")
+        return FleetConfig(float(beat), float(after), float(disk))
+
+    def survey(self, raw: dict) -> SurveyConfig | None:
+        self.unknown_keys(raw, {"form"}, "survey.")
+        form = self.get(raw, "form", "survey.", _choice(SURVEY_FORMS), " or ".join(SURVEY_FORMS))
+        return SurveyConfig(form) if form is not None else None
 
     def hall(self, raw: dict) -> HallConfig | None:
         p = "hall."
@@ -349,14 +282,13 @@ class _Validator:
                                 "opening_hours"}, p)
         name = self.get(raw, "name", p, _text, "a non-empty string")
         short = self.get(raw, "short_name", p, _text, "a non-empty string", default=name)
-        tz_name = self.get(raw, "timezone", p, _text, "a time zone name such as Asia/Jakarta",
-                           default="Asia/Jakarta")
+        tz_name = self.get(raw, "timezone", p, _text, "a time zone name such as Asia/Jakarta")
         tz = _timezone(tz_name) if tz_name else None
         if tz_name and tz is None:
             self.fail(f"{p}timezone", f"expected a time zone name such as Asia/Jakarta or +07:00, got {tz_name!r}")
-        label = self.get(raw, "timezone_label", p, _text, "a short label such as WIB", default="WIB")
-        locale = self.get(raw, "locale", p, _choice(LOCALES), f"one of {', '.join(LOCALES)}", default="id")
-        hours = self.get(raw, "opening_hours", p, _text, "a string", default="")
+        label = self.get(raw, "timezone_label", p, _text, "a short label such as WIB")
+        locale = self.get(raw, "locale", p, _choice(LOCALES), f"one of {', '.join(LOCALES)}")
+        hours = self.get(raw, "opening_hours", p, _text, "a string")
         if None in (name, tz, locale):
             return None
         return HallConfig(name, short, tz, tz_name, label, locale, hours)
@@ -365,31 +297,32 @@ class _Validator:
         p = "hub."
         self.unknown_keys(raw, {"host", "port", "journal", "sync", "max_message_bytes", "rate",
                                 "send_queue", "replay_window", "history", "allowed_origins",
-                                "ping_interval", "ping_timeout", "compression"}, p)
-        host = self.get(raw, "host", p, _text, "a host name or address", default="127.0.0.1")
-        port = self.get(raw, "port", p, _int_range(0, 65535), "a port number 0-65535", default=8765)
-        journal = self.get(raw, "journal", p, _text, "a file path", default="var/journal.sqlite")
-        sync = self.get(raw, "sync", p, _choice(("full", "normal")), "full or normal", default="full")
+                                "ping_interval", "ping_timeout", "compression", "server_names", "public_url"}, p)
+        host = self.get(raw, "host", p, _text, "a host name or address")
+        port = self.get(raw, "port", p, _int_range(0, 65535), "a port number 0-65535")
+        journal = self.get(raw, "journal", p, _text, "a file path")
+        sync = self.get(raw, "sync", p, _choice(("full", "normal")), "full or normal")
         max_bytes = self.get(raw, "max_message_bytes", p, _int_range(256, 1 << 20),
-                             "an integer 256-1048576", default=4096)
+                             "an integer 256-1048576")
         rate_raw = self.section(raw, "rate", p, required=False)
         self.unknown_keys(rate_raw, {"per_second", "burst"}, f"{p}rate.")
-        per_second = self.get(rate_raw, "per_second", f"{p}rate.", _pos_number, "a positive number", default=20)
-        burst = self.get(rate_raw, "burst", f"{p}rate.", _pos_int, "a positive integer", default=40)
-        send_queue = self.get(raw, "send_queue", p, _pos_int, "a positive integer", default=256)
-        replay = self.get(raw, "replay_window", p, _pos_int, "a positive integer", default=5000)
-        history = self.get(raw, "history", p, _pos_int, "a positive integer", default=20)
-        origins = self.get(raw, "allowed_origins", p, _str_list, "a list of origins such as http://10.0.0.5:8765",
-                           default=())
-        ping_interval = self.get(raw, "ping_interval", p, _pos_number, "a positive number of seconds", default=10)
-        ping_timeout = self.get(raw, "ping_timeout", p, _pos_number, "a positive number of seconds", default=10)
-        compression = self.get(raw, "compression", p, _bool, "true or false", default=False)
+        per_second = self.get(rate_raw, "per_second", f"{p}rate.", _pos_number, "a positive number")
+        burst = self.get(rate_raw, "burst", f"{p}rate.", _pos_int, "a positive integer")
+        send_queue = self.get(raw, "send_queue", p, _pos_int, "a positive integer")
+        replay = self.get(raw, "replay_window", p, _pos_int, "a positive integer")
+        history = self.get(raw, "history", p, _pos_int, "a positive integer")
+        origins = self.get(raw, "allowed_origins", p, _str_list, "a list of origins such as http://10.0.0.5:8765")
+        ping_interval = self.get(raw, "ping_interval", p, _pos_number, "a positive number of seconds")
+        ping_timeout = self.get(raw, "ping_timeout", p, _pos_number, "a positive number of seconds")
+        compression = self.get(raw, "compression", p, _bool, "true or false")
+        names = self.get(raw, "server_names", p, _str_list, "a list of host names such as hub.mpp.local")
+        public_url = self.get(raw, "public_url", p, _http_url, "an http:// or https:// URL such as http://10.0.0.5:8765")
         if None in (host, port, journal, sync, max_bytes, per_second, burst, send_queue, replay, history,
-                    origins, ping_interval, ping_timeout, compression):
+                    origins, ping_interval, ping_timeout, compression, names):
             return None
         return HubConfig(host, port, self.resolve(journal), sync, max_bytes, RateLimit(per_second, burst),
                          send_queue, replay, history, tuple(origins), ping_interval, ping_timeout,
-                         compression)
+                         compression, tuple(n.lower() for n in names), (public_url or "").rstrip("/"))
 
     def resolve(self, value: str) -> Path:
         path = Path(os.path.expanduser(value))
@@ -413,7 +346,7 @@ class _Validator:
         for p, item in self.entries(raw, "counters", "", {"number", "name", "agency"}):
             number = self.get(item, "number", p, _pos_int, "a positive integer")
             name = self.get(item, "name", p, _text, "a non-empty string",
-                            default=f"Loket {number}" if number else None)
+                            default=fallback_counter_name(number) if number else None)
             agency = self.get(item, "agency", p, _text, "an agency code")
             if agency is not None and agency not in agency_codes:
                 self.fail(f"{p}agency", f"unknown agency {agency!r} (not in agencies)")
@@ -454,11 +387,9 @@ class _Validator:
     def queue(self, raw: dict) -> QueueConfig | None:
         p = "queue."
         self.unknown_keys(raw, {"no_show_window_minutes", "transfer", "priority"}, p)
-        window = self.get(raw, "no_show_window_minutes", p, _nonneg_number, "a number of minutes >= 0",
-                          default=30)
-        transfer = self.get(raw, "transfer", p, _choice(("keep_place", "back")), "keep_place or back",
-                            default="keep_place")
-        priority = self.get(raw, "priority", p, _bool, "true or false", default=True)
+        window = self.get(raw, "no_show_window_minutes", p, _nonneg_number, "a number of minutes >= 0")
+        transfer = self.get(raw, "transfer", p, _choice(("keep_place", "back")), "keep_place or back")
+        priority = self.get(raw, "priority", p, _bool, "true or false")
         if None in (window, transfer, priority):
             return None
         return QueueConfig(window, transfer, priority)
@@ -482,17 +413,15 @@ class _Validator:
                 zones.append(Zone(name, title, tuple(counters)))
         if not zones and not isinstance(numbers, _Anything):
             zones.append(Zone("all", "", tuple(sorted(numbers))))
-        history = self.get(raw, "history", p, _int_range(0, 50), "an integer 0-50", default=6)
-        highlight = self.get(raw, "highlight_seconds", p, _nonneg_number, "a number of seconds >= 0", default=8)
-        offline = self.get(raw, "offline_after_seconds", p, _nonneg_number, "a number of seconds >= 0",
-                           default=3)
-        waiting = self.get(raw, "show_waiting", p, _bool, "true or false", default=True)
-        ticker = self.get(raw, "ticker", p, _str_list, "a list of strings", default=())
-        logo = self.get(raw, "logo", p, _text, "a file path", default=None)
-        font_dir = self.get(raw, "font_dir", p, _text, "a directory path", default=None)
-        speed = self.get(raw, "ticker_speed", p, _pos_number, "a positive number of pixels per second",
-                         default=120)
-        accel = self.get(raw, "framebuffer_acceleration", p, _bool, "true or false", default=False)
+        history = self.get(raw, "history", p, _int_range(0, 50), "an integer 0-50")
+        highlight = self.get(raw, "highlight_seconds", p, _nonneg_number, "a number of seconds >= 0")
+        offline = self.get(raw, "offline_after_seconds", p, _nonneg_number, "a number of seconds >= 0")
+        waiting = self.get(raw, "show_waiting", p, _bool, "true or false")
+        ticker = self.get(raw, "ticker", p, _str_list, "a list of strings")
+        logo = self.get(raw, "logo", p, _text, "a file path")
+        font_dir = self.get(raw, "font_dir", p, _text, "a directory path")
+        speed = self.get(raw, "ticker_speed", p, _pos_number, "a positive number of pixels per second")
+        accel = self.get(raw, "framebuffer_acceleration", p, _bool, "true or false")
         if None in (history, highlight, offline, waiting, ticker, speed, accel):
             return None
         return DisplayConfig(tuple(zones), history, highlight, offline, waiting, tuple(ticker),
@@ -504,21 +433,21 @@ class _Validator:
         self.unknown_keys(raw, {"enabled", "voice", "rate", "volume", "repeat", "max_age_seconds",
                                 "queue_size", "burst_threshold", "chime", "cache_entries", "templates",
                                 "short_templates", "recall_templates", "pronunciations", "voice_pack"}, p)
-        enabled = self.get(raw, "enabled", p, _bool, "true or false", default=True)
-        voice = self.get(raw, "voice", p, _text, "an espeak-ng voice name such as id", default="id")
-        rate = self.get(raw, "rate", p, _int_range(60, 400), "words per minute, 60-400", default=140)
-        volume = self.get(raw, "volume", p, _unit, "a number from 0 to 1", default=1.0)
-        repeat = self.get(raw, "repeat", p, _int_range(1, 5), "an integer 1-5", default=2)
-        max_age = self.get(raw, "max_age_seconds", p, _pos_number, "a positive number of seconds", default=120)
-        queue_size = self.get(raw, "queue_size", p, _pos_int, "a positive integer", default=64)
-        burst = self.get(raw, "burst_threshold", p, _pos_int, "a positive integer", default=3)
-        chime = self.get(raw, "chime", p, _text, "a WAV file path", default="assets/chime.wav")
-        cache = self.get(raw, "cache_entries", p, _pos_int, "a positive integer", default=256)
-        templates = self.templates(raw, "templates", p, DEFAULT_TEMPLATES)
-        short = self.templates(raw, "short_templates", p, DEFAULT_SHORT_TEMPLATES)
-        recall = self.templates(raw, "recall_templates", p, DEFAULT_RECALL_TEMPLATES)
-        pron = self.get(raw, "pronunciations", p, _str_map, "a mapping of word to spoken form", default={})
-        pack = self.get(raw, "voice_pack", p, _text, "a directory path", default=None)
+        enabled = self.get(raw, "enabled", p, _bool, "true or false")
+        voice = self.get(raw, "voice", p, _text, "an espeak-ng voice name such as id")
+        rate = self.get(raw, "rate", p, _int_range(60, 400), "words per minute, 60-400")
+        volume = self.get(raw, "volume", p, _unit, "a number from 0 to 1")
+        repeat = self.get(raw, "repeat", p, _int_range(1, 5), "an integer 1-5")
+        max_age = self.get(raw, "max_age_seconds", p, _pos_number, "a positive number of seconds")
+        queue_size = self.get(raw, "queue_size", p, _pos_int, "a positive integer")
+        burst = self.get(raw, "burst_threshold", p, _pos_int, "a positive integer")
+        chime = self.get(raw, "chime", p, _text, "a WAV file path")
+        cache = self.get(raw, "cache_entries", p, _pos_int, "a positive integer")
+        templates = self.templates(raw, "templates", p)
+        short = self.templates(raw, "short_templates", p)
+        recall = self.templates(raw, "recall_templates", p)
+        pron = self.get(raw, "pronunciations", p, _str_map, "a mapping of word to spoken form")
+        pack = self.get(raw, "voice_pack", p, _text, "a directory path")
         if None in (enabled, voice, rate, volume, repeat, max_age, queue_size, burst, chime, cache,
                     templates, short, recall, pron):
             return None
@@ -526,8 +455,9 @@ class _Validator:
                                self.resolve(chime), cache, templates, short, recall, dict(pron),
                                self.resolve(pack) if pack else None)
 
-    def templates(self, raw: dict, key: str, prefix: str, defaults: dict[str, str]) -> dict | None:
-        value = self.get(raw, key, prefix, _str_map, "a mapping of locale to template", default=defaults)
+    def templates(self, raw: dict, key: str, prefix: str) -> dict | None:
+        defaults = DEFAULTS[f"{prefix}{key}"]
+        value = self.get(raw, key, prefix, _str_map, "a mapping of locale to template")
         if value is None:
             return None
         merged = {**defaults, **value}
@@ -556,7 +486,7 @@ class _Validator:
                     counters = _int_list(value) if value is not None else None
                     if counters is None:
                         either = "'all' or " if role == "operator" else ""
-                        self.fail(f"{p}counters", f"expected {either}a list of counter numbers, got {value!r}")
+                        self.fail(f"{p}counters", f"expected {either}a list of counter numbers, got {_shown(value)}")
                     else:
                         for n in counters:
                             if n not in numbers:
@@ -575,18 +505,38 @@ class _Validator:
         return tuple(out)
 
 
-DEFAULT_TEMPLATES = {
-    "id": "Nomor antrian, {letter}, {number}, silakan menuju, {counter}.",
-    "en": "Ticket number, {letter}, {number}, please proceed to, {counter}.",
-}
-DEFAULT_SHORT_TEMPLATES = {
-    "id": "{letter}, {number}, {counter}.",
-    "en": "{letter}, {number}, {counter}.",
-}
-DEFAULT_RECALL_TEMPLATES = {
-    "id": "Panggilan ulang, nomor antrian, {letter}, {number}, silakan menuju, {counter}.",
-    "en": "Calling again, ticket number, {letter}, {number}, please proceed to, {counter}.",
-}
+def _shown(value: Any) -> str:
+    """A bad value as an error shows it: repr (controls escaped), capped, with why a number is refused."""
+    text = repr(value)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{text} (not a finite number)"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_COUNT:
+        return f"{text} (more than {MAX_COUNT:,})"
+    return text
+
+
+def _text_problems(value: Any, where: str = "", seen: set[int] | None = None):
+    """(key path, problem) for every string anywhere in the raw tree that the text rule refuses."""
+    seen = set() if seen is None else seen
+    if isinstance(value, str):
+        long_text = re.sub(r"\[\d+\]", "[]", where) in LONG_TEXT_KEYS
+        why = text_problem(value, multiline=long_text)
+        if why:
+            yield where, why
+        return
+    if not isinstance(value, (dict, list)) or id(value) in seen:  # aliases share objects: check once
+        return
+    seen.add(id(value))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (why := text_problem(key)):
+                yield where or "(top level)", f"key {key!r} {why}"
+                continue
+            yield from _text_problems(item, f"{where}.{key}" if where else str(key), seen)
+    else:
+        for i, item in enumerate(value):
+            yield from _text_problems(item, f"{where}[{i}]", seen)
 
 
 # ---------------------------------------------------------------- value checks
@@ -597,8 +547,14 @@ def _text(v: Any) -> str | None:
     return v.strip() if isinstance(v, str) and v.strip() else None
 
 
+def _http_url(v: Any) -> str | None:
+    if v == "":
+        return ""
+    return v.strip() if isinstance(v, str) and re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", v.strip()) else None
+
+
 def _secret(v: Any) -> str | None:
-    return v if isinstance(v, str) and len(v) >= 8 and v == v.strip() else None
+    return v if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH and v == v.strip() else None
 
 
 def _code(v: Any) -> str | None:
@@ -606,7 +562,7 @@ def _code(v: Any) -> str | None:
 
 
 def _prefix(v: Any) -> str | None:
-    return v if isinstance(v, str) and TICKET_PREFIX.fullmatch(v) else None
+    return v if isinstance(v, str) and tickets.PREFIX.fullmatch(v) else None
 
 
 def _bool(v: Any) -> bool | None:
@@ -614,7 +570,7 @@ def _bool(v: Any) -> bool | None:
 
 
 def _pos_int(v: Any) -> int | None:
-    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_COUNT else None
 
 
 def _int_range(lo: int, hi: int) -> Callable[[Any], int | None]:
@@ -623,16 +579,26 @@ def _int_range(lo: int, hi: int) -> Callable[[Any], int | None]:
     return check
 
 
+def _number(v: Any) -> float | None:
+    """A finite int or float, not a bool (YAML reads yes/no/on/off as booleans) and not .inf/.nan."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or abs(v) > MAX_COUNT:
+        return None
+    return float(v) if math.isfinite(v) else None
+
+
 def _pos_number(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
+    n = _number(v)
+    return n if n is not None and n > 0 else None
 
 
 def _nonneg_number(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else None
+    n = _number(v)
+    return n if n is not None and n >= 0 else None
 
 
 def _unit(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 else None
+    n = _number(v)
+    return n if n is not None and 0 <= n <= 1 else None
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str | None]:
@@ -645,9 +611,9 @@ def _int_list(v: Any) -> list[int] | None:
         return None
     out: list[int] = []
     for item in v:
-        if isinstance(item, str) and re.fullmatch(r"\d+-\d+", item):
+        if isinstance(item, str) and re.fullmatch(r"[0-9]{1,9}-[0-9]{1,9}", item):
             lo, hi = map(int, item.split("-"))
-            if not 0 < lo <= hi:
+            if not 0 < lo <= hi or hi - lo >= MAX_RANGE:
                 return None
             out.extend(range(lo, hi + 1))
         elif _pos_int(item) is not None:

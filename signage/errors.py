@@ -3,11 +3,13 @@
     SignageError
     ├── ConfigError            config file missing, unreadable or invalid (CLI exit 2)
     ├── JournalError           the SQLite journal can't be opened or written
+    ├── HubFailed              a vital hub task stopped: the process exits so systemd restarts it
     ├── ClientError            a peer's message was refused; carries a protocol error code
     │   ├── ProtocolError      the frame itself is bad (bad_message, too_large, ...)
     │   └── CommandRejected    the frame is fine but the rules refuse it
     │                          (unauthorized, forbidden, unknown_counter, queue_empty,
     │                          not_served, already_rated, ...)
+    ├── SessionError           a session state machine was driven out of order (our bug, not the peer's)
     ├── HubRefused             client side: the hub answered {"type": "error"}
     │   └── AccessDenied       ... with unauthorized/forbidden: retrying won't help
     ├── HubUnreachable         client side: no connection to the hub
@@ -36,6 +38,10 @@ class JournalError(SignageError):
     """The journal could not be opened or an event could not be stored."""
 
 
+class HubFailed(SignageError):
+    """A vital part of the hub (the command processor) stopped; the hub must restart."""
+
+
 # Codes a hub may answer with; docs/protocol.md lists their meaning.
 ERROR_CODES = frozenset(
     {
@@ -53,6 +59,14 @@ ERROR_CODES = frozenset(
         "conflict",  # same id reused for a different command
         "not_served",  # rate: this counter did not serve this ticket on this service day
         "already_rated",  # rate: the ticket was already rated (one rating per ticket)
+        "internal_error",  # a hub bug while deciding this command; it was NOT applied
+        # admin actions (signage.hub.fleet)
+        "unknown_client",  # no client of that name has sent a heartbeat
+        "offline",  # that client is known but not connected
+        "busy",  # a screenshot of that client is already on its way
+        "timeout",  # that client did not answer the action in time
+        "bad_screenshot",  # its answer was not a PNG within the bounds
+        "action_failed",  # it answered that it could not do it
     }
 )
 
@@ -74,6 +88,10 @@ class ProtocolError(ClientError):
 
 class CommandRejected(ClientError):
     """The frame is well formed but the rules refuse it."""
+
+
+class SessionError(SignageError):
+    """A call to a session state machine that its phase does not allow; the state is unchanged."""
 
 
 class HubRefused(SignageError):

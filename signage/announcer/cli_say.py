@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from signage.announcer.chime import chime_wav_bytes
-from signage.announcer.phrases import build_phrase
 from signage.announcer.speech import Speech
 from signage.config import LOCALES, Config, load_config
 from signage.core.announcements import (
@@ -35,6 +34,7 @@ from signage.core.announcements import (
     enqueue,
     start_next,
 )
+from signage.core.phrases import build_phrase
 
 log = logging.getLogger(__name__)
 

@@ -91,7 +91,7 @@ def required_words(config, locale: str = "id", counters: tuple[str, ...] = (),
                    highest_number: int = 999) -> list[str]:
     """Every clip name the phrases can need: all forms, letters A-Z, numbers 0..highest_number,
     and the given counter names (spoken with config.pronunciations)."""
-    from signage.announcer.phrases import build_phrase
+    from signage.core.phrases import build_phrase
 
     words: set[str] = set()
     for form in ("call", "recall", "short"):

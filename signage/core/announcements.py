@@ -6,6 +6,7 @@ The display hands every call it shows to the announcer as a CallNotice. The
 queue decides what is spoken; the announcer's I/O shell (signage.announcer.service)
 plays it and reports back with `finish` when the mixer says the sound has ended.
 
+    notice_for(event)                   -> CallNotice for a call or recall, else None
     enqueue(queue, notice, now, rules)  -> queue      a notice arrives
     start_next(queue, now, rules)       -> queue, Announcement | None
     finish(queue)                       -> queue      the current one has really ended
@@ -29,7 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from signage.config import AnnouncerConfig
+from signage.core import messages as m
+from signage.core.config import AnnouncerConfig
 
 KINDS = ("call", "recall")
 
@@ -47,6 +49,15 @@ class CallNotice:
     counter: int
     at: datetime  # when the hub recorded the event (timezone-aware)
     live: bool  # False for events replayed after a reconnect: never spoken
+
+
+def notice_for(event: m.Event) -> CallNotice | None:
+    """The CallNotice for a call or recall; replayed events are not live (never spoken)."""
+    if isinstance(event, m.Called):
+        return CallNotice(event.seq, "call", event.ticket, event.counter, event.at, live=not event.replay)
+    if isinstance(event, m.Recalled):
+        return CallNotice(event.seq, "recall", event.ticket, event.counter, event.at, live=not event.replay)
+    return None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ applies the same events, so both always agree. Pure: no I/O, time comes from
 the events themselves.
 
 Rules:
-- `seq` must rise by exactly one. `accept()` sorts an incoming event into
-  apply / duplicate / gap, which the display link uses to resync.
+- `seq` must rise by exactly one; the session rules (core/session.py) hand
+  over only the next event and resync on a gap.
 - A service day is the event's local date (events carry the hall's offset).
   The first event of a new day starts from an empty board; history stays in
   the journal.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from enum import Enum
 
 from signage.core import messages as m
 
@@ -70,17 +69,3 @@ def for_day(state: m.Snapshot, day: str) -> m.Snapshot:
     if state.day == day:
         return state
     return replace(EMPTY, seq=state.seq, day=day)
-
-
-class Verdict(Enum):
-    APPLY = "apply"  # seq == last + 1
-    DUPLICATE = "duplicate"  # seq <= last: already applied (e.g. replay overlap)
-    GAP = "gap"  # seq > last + 1: something was missed, resync
-
-
-def accept(last_seq: int, event: m.Event) -> Verdict:
-    if event.seq <= last_seq:
-        return Verdict.DUPLICATE
-    if event.seq == last_seq + 1:
-        return Verdict.APPLY
-    return Verdict.GAP

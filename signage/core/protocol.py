@@ -11,23 +11,28 @@ third-party integrator can fix their client from the error alone:
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from signage.core import messages as m
-from signage.core.text import problem
+from signage.core import messages as m, text
+from signage.core.tickets import PATTERN as TICKET, normalize as normalize_ticket
 from signage.errors import ProtocolError
 
-TICKET = re.compile(r"^(?:[A-Z]{1,3}-?)?\d{1,5}$")
 MAX_ID = 64
 MAX_TICKER = 500
 MAX_CLIENT = 64
 MAX_COMMENT = 500  # a survey comment: a few sentences, not an essay
 SURVEY_FORMS = {9: "full", 1: "short"}  # number of scores → survey form (see core/survey.py)
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_DEPTH = 8  # objects/arrays nested deeper than this are refused (our frames need 3)
+MAX_INT_DIGITS = 15  # beyond ±10^15 no field of ours makes sense, and JS loses precision at 2^53
+# Top-level string fields the text rule reads as long text (newlines and tabs allowed): a visitor's comment.
+LONG_TEXT_FIELDS = frozenset({"comment"})
 
 _COMMANDS: dict[str, type] = {
     "call": m.Call,
@@ -40,6 +45,9 @@ _COMMANDS: dict[str, type] = {
     "done": m.Done,
     "transfer": m.Transfer,
     "rate": m.Rate,
+    "printed": m.Printed,
+    "print_failed": m.PrintFailed,
+    "reprint": m.Reprint,
 }
 _EVENTS: dict[str, type] = {
     "called": m.Called,
@@ -49,9 +57,15 @@ _EVENTS: dict[str, type] = {
     "issued": m.Issued,
     "rated": m.Rated,
 }
+_NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus}
 # "ticker" names both a command and its event, so map classes from each table separately.
-_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS) for name, cls in table.items()}
+_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _NOTICES) for name, cls in table.items()}
 _TYPE_OF.update({m.Hello: "hello", m.Welcome: "welcome", m.Ack: "ack", m.Error: "error"})
+# Fleet messages: answered outside the journal (signage.core.fleet, signage.hub.fleet).
+_FLEET: dict[str, type] = {"heartbeat": m.Heartbeat, "act": m.Act, "action_reply": m.ActionReply}
+_TYPE_OF.update({cls: name for name, cls in _FLEET.items()})
+_TYPE_OF.update({m.ActionRequest: "action", m.ActionResult: "action_result"})
+FLEET_MESSAGES = tuple(_FLEET.values())
 
 COMMAND_TYPES = tuple(_COMMANDS)
 EVENT_TYPE_NAMES = tuple(_EVENTS)
@@ -64,37 +78,137 @@ def type_name(message: Any) -> str:
 # ---------------------------------------------------------------- client → hub
 
 
-def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello | m.Command:
-    """Parse one frame sent by a client. Raises ProtocolError with a code."""
-    size = len(frame.encode("utf-8")) if isinstance(frame, str) else len(frame)
+def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello | m.Command | m.Heartbeat:
+    """Parse one frame sent by a client. Raises ProtocolError with a code.
+
+    Hostile until checked: besides the shape of each message, a frame is refused
+    if it has a BOM, duplicate keys, NaN/Infinity, nesting deeper than MAX_DEPTH,
+    an integer of more than MAX_INT_DIGITS digits, or any string (key or value,
+    extensions included) that breaks the text rule (signage.core.text).
+    """
+    size = len(frame.encode("utf-8", "surrogatepass")) if isinstance(frame, str) else len(frame)
     if size > max_bytes:
         raise ProtocolError("too_large", f"frame is {size} bytes, the limit is {max_bytes}")
     if isinstance(frame, bytes):
         raise ProtocolError("bad_message", "binary frames are not accepted; send JSON as a text frame")
-    try:
-        obj = json.loads(frame)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError("bad_message", f"not valid JSON: {exc}") from None
+    obj = loads_strict(frame)
     if not isinstance(obj, dict):
-        raise ProtocolError("bad_message", f"expected a JSON object, got {type(obj).__name__}")
+        raise ProtocolError("bad_message", f"expected a JSON object, got {_json_kind(obj)}")
     raw_id = obj.get("id")
-    msg_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID else None
-    kind = obj.get("type")
+    msg_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID and text.problem(raw_id) is None else None
     try:
+        check_tree(obj)
+        kind = obj.get("type")
         if kind == "hello":
             return _hello(obj)
+        if isinstance(kind, str) and kind in _FLEET:
+            return _fleet(_FLEET[kind], obj)
         cls = _COMMANDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
-            known = ", ".join(("hello",) + COMMAND_TYPES)
-            raise ProtocolError("bad_message", f"type: unknown message type {kind!r} (expected one of {known})")
+            known = ", ".join(("hello",) + COMMAND_TYPES + tuple(_FLEET))
+            if kind is None:
+                raise ProtocolError("bad_message", f"type: missing (expected one of {known})")
+            raise ProtocolError("bad_message", f"type: unknown message type {_show(kind)} (expected one of {known})")
         return _command(cls, obj)
     except ProtocolError as exc:
         raise ProtocolError(exc.code, exc.message, id=msg_id) from None
 
 
+def loads_strict(frame: str) -> Any:
+    """json.loads that refuses what a lenient parser lets through. Raises ProtocolError."""
+    if frame.startswith("\ufeff"):
+        raise ProtocolError("bad_message", "frame starts with a byte order mark (U+FEFF); send plain JSON")
+    # Depth is checked before parsing: json's own limit depends on how deep the caller's stack already is.
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", frame)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_DEPTH:
+            raise ProtocolError("bad_message", f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(frame, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                          parse_int=_bounded_int, parse_float=_finite_float)
+    except ProtocolError:
+        raise
+    except RecursionError:
+        raise ProtocolError("bad_message", f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise ProtocolError("bad_message", f"not valid JSON: {text.for_log(str(exc))}") from None
+
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ProtocolError("bad_message", f"{text.for_log(key, 60)}: duplicate key")
+        out[key] = value
+    return out
+
+
+class _OutOfRange:
+    """A number the frame may not hold (NaN, Infinity, too many digits), kept until its field is known."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
+def _no_constant(name: str) -> Any:
+    return _OutOfRange(f"{name} is not a number JSON allows")
+
+
+def _bounded_int(digits: str) -> int | _OutOfRange:
+    count = len(digits.lstrip("-"))
+    if count > MAX_INT_DIGITS:
+        return _OutOfRange(f"integer with {count} digits is out of range (at most {MAX_INT_DIGITS})")
+    return int(digits)
+
+
+def _finite_float(digits: str) -> float | _OutOfRange:
+    value = float(digits)
+    if not math.isfinite(value):
+        return _OutOfRange(f"number {digits[:40]} is out of range")
+    return value
+
+
+def check_tree(obj: Any) -> None:
+    """Depth and the text rule over every key and string of a decoded frame (long text for LONG_TEXT_FIELDS).
+
+    Errors name the path, e.g. `x-meta.notes[2]: holds a lone surrogate U+D800 at index 0`.
+    """
+    stack: list[tuple[Any, str, int]] = [(obj, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth > MAX_DEPTH:
+                raise ProtocolError("bad_message", f"{path or 'frame'}: nested deeper than {MAX_DEPTH} levels")
+            children = []
+            for key, value in node.items():
+                where = f"{path}.{key}" if path else key
+                if (why := text.problem(key)) is not None:
+                    raise ProtocolError("bad_message", f"{text.for_log(where, 60)}: field name {why}")
+                children.append((value, where, depth + 1))
+            stack.extend(reversed(children))  # in document order: the first bad field is the one named
+        elif isinstance(node, list):
+            if depth > MAX_DEPTH:
+                raise ProtocolError("bad_message", f"{path or 'frame'}: nested deeper than {MAX_DEPTH} levels")
+            stack.extend(reversed([(value, f"{path}[{i}]", depth + 1) for i, value in enumerate(node)]))
+        elif isinstance(node, str) and (why := text.problem(node, multiline=path in LONG_TEXT_FIELDS)) is not None:
+            raise ProtocolError("bad_message", f"{text.for_log(path, 60)}: {why}")
+        elif isinstance(node, _OutOfRange):
+            raise ProtocolError("bad_message", f"{text.for_log(path, 60) or 'frame'}: {node.why}")
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number",
+            float: "number", type(None): "null"}.get(type(value), "number out of range")
+
+
 def _hello(obj: dict) -> m.Hello:
     r = _Fields(obj, {"type", "role", "token", "client", "since", "subscribe"})
-    role = r.choice("role", ("display", "operator", "kiosk", "survey", "admin"))
+    role = r.choice("role", ("display", "operator", "kiosk", "printer", "ticket", "survey", "admin"))
     token = r.text("token", 256)
     client = r.text("client", MAX_CLIENT, default="anonymous")
     since = r.seq("since")
@@ -117,6 +231,12 @@ def _command(cls: type, obj: dict) -> m.Command:
     elif cls is m.Issue:
         values["service"] = r.text("service", 40)
         values["priority"] = r.boolean("priority", default=False)
+        values["phone"] = r.phone("phone")
+    elif cls in (m.Printed, m.Reprint):
+        values["ticket"] = r.ticket("ticket")
+    elif cls is m.PrintFailed:
+        values["ticket"] = r.ticket("ticket")
+        values["reason"] = r.choice("reason", m.PRINT_FAILURES)
     elif cls is m.Transfer:
         values["service"] = r.text("service", 40)
     elif cls is m.Rate:
@@ -125,6 +245,50 @@ def _command(cls: type, obj: dict) -> m.Command:
         values["comment"] = r.comment("comment")
         values["day"] = r.day("day")
     return cls(**values)
+
+
+MAX_WARNINGS = 5  # a heartbeat carries at most this many recent warnings
+MAX_WARNING = 200
+MAX_BYTES_FIELD = 1 << 50  # RSS, disk, cache: anything larger is nonsense
+
+
+def _fleet(cls: type, obj: dict):
+    names = [f.name for f in fields(cls)]
+    r = _Fields(obj, {"type", *names})
+    if cls is m.Act:
+        return m.Act(r.text("id", MAX_ID), r.choice("action", m.ACTIONS), r.text("name", MAX_CLIENT))
+    if cls is m.ActionReply:
+        return m.ActionReply(r.text("id", MAX_ID), r.boolean("ok", default=True),
+                             r.text("detail", MAX_WARNING, default="", allow_empty=True))
+    resolution = r._get("resolution", None)
+    if resolution is not None and not (isinstance(resolution, list) and len(resolution) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 16384 for v in resolution)):
+        raise ProtocolError("bad_message", f"resolution: expected [width, height] in pixels, got {_show(resolution)}")
+    clock = r._get("clock", None)
+    if clock is not None:
+        try:
+            clock = _parse_time(clock) if isinstance(clock, str) and len(clock) <= 40 else None
+        except ValueError:
+            clock = None
+        if clock is None:
+            raise ProtocolError("bad_message", f"clock: expected an ISO time with offset, got {_show(obj['clock'])}")
+    return m.Heartbeat(
+        name=r.text("name", MAX_CLIENT), version=r.text("version", 40),
+        uptime_s=r.number("uptime_s", 1e9), fps=r.number("fps", 1000), seq=r.seq("seq") or 0,
+        cpu_percent=r.number("cpu_percent", 10000), rss_bytes=int(r.number("rss_bytes", MAX_BYTES_FIELD)),
+        disk_free_bytes=int(r.number("disk_free_bytes", MAX_BYTES_FIELD)),
+        audio=r.choice("audio", m.AUDIO_STATES), audio_reason=r.text("audio_reason", MAX_WARNING, default="",
+                                                                      allow_empty=True),
+        zone=r.optional_text("zone", MAX_CLIENT), layout=r.optional_text("layout", MAX_CLIENT),
+        resolution=tuple(resolution) if resolution else None,
+        rtt_ms=r.number("rtt_ms", 1e6, required=False), clock=clock,
+        voice_lease=r.optional_text("voice_lease", MAX_CLIENT),
+        content_version=r.optional_text("content_version", MAX_CLIENT),
+        cache_bytes=int(r.number("cache_bytes", MAX_BYTES_FIELD, required=False) or 0),
+        broken=r.texts("broken", MAX_WARNINGS, MAX_WARNING),
+        warnings=int(r.number("warnings", 1e12, required=False) or 0),
+        last_warnings=r.texts("last_warnings", MAX_WARNINGS, MAX_WARNING),
+    )
 
 
 class _Fields:
@@ -178,6 +342,17 @@ class _Fields:
             )
         return normalize_ticket(value)
 
+    def phone(self, key: str) -> str | None:
+        """An optional phone number: 8-15 digits, an optional leading +; spaces and dashes dropped."""
+        value = self._get(key, None)
+        if value is None or value == "":
+            return None
+        digits = re.sub(r"[ -]", "", value) if isinstance(value, str) else None
+        if digits is None or not re.fullmatch(r"\+?[0-9]{8,15}", digits):
+            raise ProtocolError("bad_message", f"{key}: expected a phone number such as 081234567890, got "
+                                               f"{_show(value)}")
+        return digits
+
     def boolean(self, key: str, default: Any) -> bool | None:
         value = self._get(key, default)
         if value is not default and not isinstance(value, bool):
@@ -199,7 +374,7 @@ class _Fields:
         value = self._get(key, "")
         if not isinstance(value, str):
             raise ProtocolError("bad_message", f"{key}: expected a string, got {_show(value)}")
-        why = problem(value, multiline=True)
+        why = text.problem(value, multiline=True)
         if why:
             raise ProtocolError("bad_message", f"{key}: {why}")
         value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -215,6 +390,27 @@ class _Fields:
             raise ProtocolError("bad_message", f"{key}: expected a service day such as '2026-11-28', got {_show(value)}")
         return value
 
+    def number(self, key: str, limit: float, required: bool = True) -> float | None:
+        """A finite number 0..limit (int or float)."""
+        value = self._get(key, _REQUIRED if required else None)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= limit:
+            raise ProtocolError("bad_message", f"{key}: expected a number 0-{limit:g}, got {_show(value)}")
+        return value
+
+    def optional_text(self, key: str, max_len: int) -> str | None:
+        value = self._get(key, None)
+        return None if value is None else self.text(key, max_len)
+
+    def texts(self, key: str, max_items: int, max_len: int) -> tuple[str, ...]:
+        value = self._get(key, [])
+        if (not isinstance(value, list) or len(value) > max_items
+                or any(not isinstance(v, str) or len(v) > max_len for v in value)):
+            raise ProtocolError("bad_message", f"{key}: expected at most {max_items} strings of at most {max_len} "
+                                               f"characters, got {_show(value)}")
+        return tuple(value)
+
     def choice(self, key: str, options: tuple[str, ...]) -> str:
         value = self._get(key, _REQUIRED)
         if value not in options:
@@ -226,22 +422,22 @@ _REQUIRED = object()
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def normalize_ticket(ticket: str) -> str:
-    """One spelling per ticket, as the hub issues them: 'a23', 'A023', 'A-0023' → 'A-023'."""
-    t = ticket.strip().upper()
-    match = re.fullmatch(r"([A-Z]{1,3})-?(\d+)", t)
-    return f"{match.group(1)}-{int(match.group(2)):03d}" if match else t
+    """A value for an error message: escaped, short, always encodable."""
+    shown = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    return text.for_log(shown, 60)
 
 
 # ---------------------------------------------------------------- encoding (both directions)
 
 
 def encode(message: Any) -> str:
-    """Serialise any message dataclass to one JSON text frame."""
+    """Serialise any message dataclass to one JSON text frame.
+
+    An error frame is written with ASCII escapes: it may quote a client's bad
+    input, and it must be sendable whatever that input held.
+    """
+    if isinstance(message, m.Error):
+        return json.dumps(to_wire(message), ensure_ascii=True, separators=(",", ":"))
     return _dumps(to_wire(message))
 
 
@@ -266,9 +462,27 @@ def to_wire(message: Any) -> dict:
             out["duplicate"] = True
         if message.event is not None:
             out["event"] = to_wire(message.event)
+        if message.track is not None:
+            out["track"] = message.track
+        if message.wait is not None:
+            out["wait"] = {"low": message.wait.low, "high": message.wait.high}
+        if message.printing is not None:
+            out["printing"] = message.printing
         return out
     if isinstance(message, m.Error):
         return {"type": kind, "id": message.id, "code": message.code, "message": message.message}
+    if isinstance(message, (m.Heartbeat, m.ActionResult)):
+        out = {"type": kind}
+        for f in fields(message):
+            value = getattr(message, f.name)
+            if isinstance(value, datetime):
+                value = _time(value)
+            elif isinstance(value, bytes):
+                value = base64.b64encode(value).decode("ascii")
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
     out = {"type": kind}
     for f in fields(message):
         value = getattr(message, f.name)
@@ -286,6 +500,10 @@ def to_wire(message: Any) -> dict:
             continue
         elif f.name == "keep_place" and not value:
             continue
+        elif f.name == "phone" and value is None:
+            continue
+        elif isinstance(value, m.Wait):
+            value = {"low": value.low, "high": value.high}
         out[f.name] = value
     return out
 
@@ -326,18 +544,28 @@ def from_wire(obj: dict) -> Any:
             )
         if kind == "ack":
             event = from_wire(obj["event"]) if obj.get("event") else None
-            return m.Ack(obj["id"], int(obj["seq"]), bool(obj.get("duplicate", False)), event)
+            wait = obj.get("wait")
+            return m.Ack(obj["id"], int(obj["seq"]), bool(obj.get("duplicate", False)), event, obj.get("track"),
+                         m.Wait(int(wait["low"]), int(wait["high"])) if wait else None, obj.get("printing"))
         if kind == "error":
             return m.Error(obj.get("id"), obj["code"], obj["message"])
-        cls = _EVENTS.get(kind)
+        if kind == "action":
+            return m.ActionRequest(obj["id"], obj["action"], float(obj.get("seconds", 10.0)),
+                                   int(obj.get("max_width", 640)), int(obj.get("max_bytes", 262144)))
+        if kind == "action_result":
+            png = base64.b64decode(obj["png"], validate=True) if obj.get("png") else None
+            return m.ActionResult(obj["id"], obj["action"], obj["name"], obj.get("detail", ""), png)
+        cls = _EVENTS.get(kind) or _NOTICES.get(kind)
         if cls is None:
             raise ProtocolError("bad_message", f"type: unknown frame type {kind!r} from hub")
         values = {}
         for f in fields(cls):
             if f.name in obj:
                 value = obj[f.name]
-                if f.name == "at":
+                if f.name in ("at", "issued"):
                     value = _parse_time(value)
+                elif f.name == "wait":
+                    value = m.Wait(int(value["low"]), int(value["high"])) if value else None
                 elif f.name == "waiting":
                     value = {str(k): int(v) for k, v in value.items()}
                 elif f.name == "scores":
@@ -348,6 +576,24 @@ def from_wire(obj: dict) -> Any:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ProtocolError("bad_message", f"hub frame {kind!r} is malformed: {exc!r}") from None
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def parse_screenshot(frame: bytes, max_bytes: int, max_width: int) -> tuple[int, int]:
+    """Check a binary screenshot answer: a PNG no larger than max_bytes, at most max_width wide.
+
+    Returns (width, height) from its header. Raises ProtocolError.
+    """
+    if len(frame) > max_bytes:
+        raise ProtocolError("too_large", f"screenshot is {len(frame)} bytes, the limit is {max_bytes}")
+    if not frame.startswith(PNG_SIGNATURE) or frame[12:16] != b"IHDR" or len(frame) < 33:
+        raise ProtocolError("bad_message", "screenshot: not a PNG image")
+    width, height = int.from_bytes(frame[16:20], "big"), int.from_bytes(frame[20:24], "big")
+    if not 0 < width <= max_width or not 0 < height <= 4 * max_width:
+        raise ProtocolError("bad_message", f"screenshot: {width}x{height} pixels; at most {max_width} wide")
+    return width, height
 
 
 def _parse_time(value: str) -> datetime:
@@ -371,6 +617,22 @@ def decode_event(text: str) -> m.Event:
     return event
 
 
+def sanitize_event(event: m.Event) -> m.Event:
+    """`event` itself if its text passes the text rule, else a copy with the bad characters replaced.
+
+    For journals written before the rule: their rows still load, draw and speak.
+    """
+    changes: dict[str, Any] = {}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        long_text = f.name in LONG_TEXT_FIELDS
+        if isinstance(value, str) and text.problem(value, multiline=long_text) is not None:
+            changes[f.name] = text.sanitize(value, multiline=long_text)
+        elif f.name == "waiting" and any(text.problem(k) is not None for k in value):
+            changes[f.name] = {text.sanitize(k): v for k, v in value.items()}
+    return replace(event, **changes) if changes else event
+
+
 def journal_projection(names: tuple[str, ...]) -> str:
     """SQL that reads event fields straight out of stored records, for readers of many
     records at once (a year's report): SQLite's json_extract parses in C, several times
@@ -389,7 +651,12 @@ def decode_projected(text: str | None) -> Any:
 
 
 def encode_command(command: m.Command) -> str:
-    """Canonical text of a command, stored to detect a reused id with other content."""
+    """Canonical text of a command, stored to detect a reused id with other content.
+
+    Without the visitor's phone number: the journal keeps commands for ever, the number only that day.
+    """
+    if isinstance(command, m.Issue) and command.phone is not None:
+        command = replace(command, phone=None)
     return encode(command)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterable, Mapping
 
-from signage.core import messages as m
+from signage.core import messages as m, tickets
 from signage.core.hall import service_day
 
 Order = tuple[str, int]  # (ISO time, seq): sortable, and stable across restarts
@@ -86,10 +86,6 @@ class QueueState:
         return 0
 
 
-def prefix_of(ticket: str) -> str:
-    return ticket.split("-", 1)[0] if "-" in ticket else ticket.rstrip("0123456789")
-
-
 def _order(event: m.Event) -> Order:
     return (event.at.isoformat(), event.seq)
 
@@ -108,7 +104,7 @@ def apply(state: QueueState, event: m.Event) -> QueueState:
         state = QueueState(day=day)
 
     if isinstance(event, m.Issued):
-        prefix = prefix_of(event.ticket)
+        prefix = tickets.prefix_of(event.ticket)
         return replace(
             state,
             last_number={**state.last_number, prefix: max(event.number, state.last_number.get(prefix, 0))},
@@ -147,11 +143,4 @@ def apply(state: QueueState, event: m.Event) -> QueueState:
             item = Waiting(current.ticket, event.to_service, order, current.priority if event.keep_place else False)
             return replace(state, waiting=_insert(state.waiting, item))
         return state
-    return state
-
-
-def fold(events, state: QueueState | None = None) -> QueueState:
-    state = state or QueueState()
-    for event in events:
-        state = apply(state, event)
     return state

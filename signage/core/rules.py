@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from signage.config import Config, Token
-from signage.core import hall, messages as m, queue as q, survey
+from signage.core import hall, messages as m, queue as q, survey, tickets
+from signage.core.config import Config, Token
 from signage.errors import CommandRejected
 
 
@@ -95,7 +95,7 @@ def decide(state: HubState, cmd: m.Command, actor: Token, config: Config, now: d
         if cmd.priority and not config.queue.priority:
             raise CommandRejected("forbidden", "priority tickets are disabled in config (queue.priority)")
         number = queue.last_number.get(service.prefix, 0) + 1
-        ticket = f"{service.prefix}-{number:03d}"
+        ticket = tickets.format_ticket(service.prefix, number)
         ahead = sum(1 for w in queue.waiting if w.service == service.code and (w.priority or not cmd.priority))
         return m.Issued(**base, ticket=ticket, service=service.code, number=number, priority=cmd.priority,
                         position=ahead + 1, waiting={service.code: queue.waiting_count(service.code) + 1})
@@ -136,13 +136,21 @@ def decide(state: HubState, cmd: m.Command, actor: Token, config: Config, now: d
 def _authorize(cmd: m.Command, actor: Token, config: Config) -> None:
     if actor.role == "display":
         raise CommandRejected("forbidden", "display tokens can only receive events, not send commands")
-    if actor.role == "kiosk" and not isinstance(cmd, m.Issue):
-        raise CommandRejected("forbidden", f"kiosk tokens can only issue tickets, not {_name(cmd)}")
     if actor.role == "admin":
-        raise CommandRejected("forbidden", "admin tokens read reports (/reports); they send no commands yet")
+        raise CommandRejected("forbidden", "admin tokens read reports and act on screens (screenshot, identify, "
+                                           f"restart), not on the queue: {_name(cmd)} needs an operator token")
     if (actor.role == "survey") != isinstance(cmd, m.Rate):
         raise CommandRejected("forbidden", f"survey tokens can only rate served tickets, not {_name(cmd)}"
                               if actor.role == "survey" else "only survey tokens may rate a served ticket")
+    if actor.role not in ("operator", "kiosk", "survey"):  # a phone page (role ticket) only reads its own ticket
+        raise CommandRejected("forbidden", f"{actor.role} connections cannot send hall commands")
+    if actor.role == "kiosk" and not isinstance(cmd, m.Issue):
+        raise CommandRejected("forbidden", f"kiosk tokens can only issue tickets, not {_name(cmd)}")
+    if isinstance(cmd, m.Ticker) and actor.counters is not None:
+        allowed = ", ".join(map(str, actor.counters))
+        raise CommandRejected(
+            "forbidden", f"token {actor.name!r} may act on counter(s) {allowed}; the hall-wide ticker needs "
+                         "an operator token for every counter (counters: all)")
     if isinstance(cmd, m.COUNTER_COMMANDS):
         if config.counter(cmd.counter) is None:
             raise CommandRejected("unknown_counter", f"counter {cmd.counter} is not in config")

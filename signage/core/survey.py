@@ -23,9 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from signage.core import messages as m
+from signage.core.config import SURVEY_FORMS
 from signage.core.hall import service_day
 from signage.errors import CommandRejected
 
@@ -41,8 +42,8 @@ ELEMENTS: tuple[tuple[str, str], ...] = (
     ("sarana", "Sarana dan prasarana"),
     ("pengaduan", "Penanganan pengaduan, saran dan masukan"),
 )
-FULL, SHORT = "full", "short"
-FORMS = (FULL, SHORT)
+FORMS = SURVEY_FORMS  # survey.form; the schema (SurveyConfig) lives with the rest of config's
+FULL, SHORT = FORMS
 FORM_OF_LENGTH = {len(ELEMENTS): FULL, 1: SHORT}
 
 # (lowest IKM in hundredths, grade, label): the regulation's table, best first.
@@ -52,27 +53,6 @@ GRADES: tuple[tuple[int, str, str], ...] = (
     (6500, "C", "Kurang Baik"),
     (2500, "D", "Tidak Baik"),
 )
-
-
-# ---------------------------------------------------------------- config schema
-
-
-@dataclass(frozen=True)
-class SurveyConfig:
-    form: str = FULL  # what /survey asks; the hub accepts either form from third-party tablets
-
-
-def parse_survey(raw: Any) -> tuple[SurveyConfig | None, list[tuple[str, str]]]:
-    """The `survey:` section → (config, problems as (key path, message)). A missing section means defaults."""
-    if raw is None:
-        return SurveyConfig(), []
-    if not isinstance(raw, dict):
-        return None, [("survey", f"expected a mapping, got {raw!r}")]
-    problems = [(f"survey.{key}", "unknown key (allowed: form)") for key in raw if key != "form"]
-    form = raw.get("form", FULL)
-    if form not in FORMS:
-        problems.append(("survey.form", f"expected full or short, got {form!r}"))
-    return (None if problems else SurveyConfig(form)), problems
 
 
 # ---------------------------------------------------------------- live state and the rule

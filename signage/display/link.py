@@ -1,14 +1,15 @@
 """The display's live link to the hub: an asyncio loop in its own thread.
 
-    hub ──ws──► HubLink thread: parse, sync.on_welcome / sync.on_event
+    hub ──ws──► HubLink thread: core.session.ClientSession (hello, welcome,
+                 seq order, resync, final refusals) ─► board fold (core.hall)
                  └─► updates (queue.SimpleQueue) + wake() ──► render thread
 
 The render thread never touches the network: it drains `updates` when `wake`
 (any thread-safe callable; the display passes the `set` of the threading.Event its
 loop sleeps on) says there is something new. The link reconnects with exponential backoff and full jitter and
-resumes with since = the last applied seq. A refused token (error
-unauthorized/forbidden, or close 4400/4401/4403) is final: the link reports
-"denied" once and stops, instead of hammering the hub.
+resumes with since = the last applied seq; a gap reconnects at once. A refused
+token (the session's final refusals) makes the link report "denied" once and
+stop, instead of hammering the hub.
 """
 
 from __future__ import annotations
@@ -16,29 +17,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-import random
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Union
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from signage.core import messages as m, protocol
-from signage.core.hall import Verdict
+from signage.core import messages as m, session as s, sync, text
+from signage.core.backoff import backoff_delay
+from signage.core.clock import skew
 from signage.core.layout import LinkStatus
-from signage.display import sync
-from signage.errors import ProtocolError
 
 log = logging.getLogger("signage.display.link")
 
-FINAL_CLOSE_CODES = (4400, 4401, 4403)
-FINAL_ERRORS = ("unauthorized", "forbidden")
-BACKOFF_FIRST = 0.5
-BACKOFF_MAX = 8.0
 OPEN_TIMEOUT = 5.0
-WELCOME_TIMEOUT = 10.0
+WELCOME_TIMEOUT = s.WELCOME_TIMEOUT
 PING_INTERVAL = 5.0  # a silent network drop is noticed within ~10 s
 PING_TIMEOUT = 5.0
 
@@ -52,34 +47,29 @@ class BoardChanged:
 @dataclass(frozen=True)
 class StatusChanged:
     status: LinkStatus
-    clock_offset: float | None = None  # hub clock minus ours, seconds, measured at welcome
+    clock_offset: float | None = None  # hub clock minus the system clock (absolute), measured at welcome
 
 
-Update = Union[BoardChanged, StatusChanged]
+@dataclass(frozen=True)
+class ActionAsked:
+    request: m.ActionRequest  # screenshot, identify or restart: done on the render thread
 
 
-def backoff_delay(attempt: int, rng: Callable[[], float] = random.random) -> float:
-    """Full jitter: uniform in [0.25, 1] × min(max, first × 2^attempt)."""
-    cap = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** min(attempt, 16)))
-    return cap * (0.25 + 0.75 * rng())
-
-
-class _Denied(Exception):
-    pass
-
-
-class _Resync(Exception):
-    pass
+Update = Union[BoardChanged, StatusChanged, ActionAsked]
 
 
 class HubLink:
     def __init__(self, url: str, token: str, *, client: str, history_limit: int,
-                 clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None):
+                 clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
+                 system_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 heartbeat: Callable[[float | None], m.Heartbeat] | None = None, heartbeat_seconds: float = 5.0):
         self.url = url
         self.token = token
         self.client = client
         self.history_limit = history_limit
-        self.clock = clock  # local hall-time clock (aware), for status times and skew
+        self.clock = clock  # hall-time clock (aware, corrected), for status times
+        self.system_clock = system_clock  # uncorrected: skew is measured against this, never against `clock`
+        self._hello_sent_at: datetime | None = None
         self.wake = wake
         self.updates: queue.SimpleQueue[Update] = queue.SimpleQueue()
         self.board = sync.Board()
@@ -89,6 +79,11 @@ class HubLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._status = "connecting"
+        self.heartbeat = heartbeat  # builds this display's heartbeat, given the link's round trip (seconds)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.heartbeats = 0
+        self.token_name: str | None = None  # from the welcome: the default name in heartbeats
+        self._ws = None
 
     # ------------------------------------------------------------ render-thread side
 
@@ -116,6 +111,23 @@ class HubLink:
                 out.append(self.updates.get_nowait())
             except queue.Empty:
                 return out
+
+    def send_threadsafe(self, frame: str | bytes, timeout: float | None = None) -> bool:
+        """From the render thread: send one frame on the live connection (an action's answer).
+
+        With a timeout, wait until it was handed to the socket; False if there is no connection.
+        """
+        loop, ws = self._loop, self._ws
+        if loop is None or ws is None or loop.is_closed():
+            return False
+        future = asyncio.run_coroutine_threadsafe(ws.send(frame), loop)
+        if timeout is None:
+            return True
+        try:
+            future.result(timeout)
+        except Exception:  # closed meanwhile, or too slow: the hub's wait times out
+            return False
+        return True
 
     @property
     def alive(self) -> bool:
@@ -147,71 +159,112 @@ class HubLink:
 
     async def _main(self) -> None:
         attempt = 0
+        # The board this link was given (or a fresh one): resume from its seq if it was ever synced.
+        session = s.ClientSession("display", self.token, self.client, True,
+                                  self.board.seq if self.board.synced else None)
         while True:
-            resync = False
-            try:
-                await self._session()
-                reason = "hub closed the connection"
-            except _Denied as exc:
-                log.error("hub refused this display: %s; not retrying (fix the token and restart)", exc)
-                self._set_status("denied", str(exc))
+            session = session.next_attempt() if session.phase is not s.Phase.IDLE else session
+            closed = await self._session(session)
+            if closed.final:
+                log.error("hub refused this display: %s; not retrying (fix the token and restart)", closed.reason)
+                self._set_status("denied", closed.reason)
                 return
-            except _Resync as exc:
-                reason, resync = str(exc), True
-            except ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd else None
-                if code in FINAL_CLOSE_CODES:
-                    log.error("hub closed the connection with %s (%s); not retrying", code, exc.rcvd.reason)
-                    self._set_status("denied", f"{code} {exc.rcvd.reason}".strip())
-                    return
-                reason = f"connection closed ({code or 'no close frame'})"
-            except InvalidStatus as exc:
-                status = exc.response.status_code
-                if status in (401, 403):
-                    log.error("hub answered HTTP %d; not retrying", status)
-                    self._set_status("denied", f"HTTP {status}")
-                    return
-                reason = f"HTTP {status}"
-            except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError, ProtocolError) as exc:
-                reason = f"{type(exc).__name__}: {exc}"
             was_online = self._status == "online"
             if was_online:
                 attempt = 0  # it worked a moment ago: retry soon
-            self._set_status("offline" if self.board.synced else "connecting", reason)
-            delay = 0.0 if resync else backoff_delay(attempt)
+            self._set_status("offline" if self.board.synced else "connecting", closed.reason)
+            delay = 0.0 if closed.immediate else backoff_delay(attempt)
             attempt += 1
-            (log.warning if was_online else log.info)("link: %s; reconnecting in %.1f s", reason, delay)
+            (log.warning if was_online else log.info)("link: %s; reconnecting in %.1f s", closed.reason, delay)
             await asyncio.sleep(delay)
 
-    async def _session(self) -> None:
+    async def _session(self, session: s.ClientSession) -> s.Closed:
+        """One connection, driven by the session rules; returns how it ended."""
         self.connects += 1
-        async with connect(self.url, open_timeout=OPEN_TIMEOUT, ping_interval=PING_INTERVAL,
-                           ping_timeout=PING_TIMEOUT, compression=None, max_size=2 ** 22,
-                           close_timeout=2) as ws:
-            since = sync.since_for_hello(self.board)
-            await ws.send(protocol.encode(m.Hello("display", self.token, self.client, since, True)))
-            reply = protocol.parse_hub_frame(await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT))
-            if isinstance(reply, m.Error):
-                if reply.code in FINAL_ERRORS:
-                    raise _Denied(f"{reply.code}: {reply.message}")
-                raise ProtocolError("bad_message", f"hub refused hello: {reply.code}: {reply.message}")
-            if not isinstance(reply, m.Welcome):
-                raise ProtocolError("bad_message", f"expected welcome, got {protocol.type_name(reply)}")
-            self.board, adopted = sync.on_welcome(self.board, reply, since)
-            offset = (reply.server_time - self.clock()).total_seconds() if reply.server_time else 0.0
-            log.info("link: connected to %s, hub seq %d, since %s: %s", self.url, reply.seq, since,
-                     f"adopted snapshot (day {reply.state.day})" if adopted
-                     else f"kept own state, {reply.replaying} event(s) replayed")
-            if adopted:
+        loop = asyncio.get_running_loop()
+        beating: asyncio.Task | None = None
+        try:
+            async with connect(self.url, open_timeout=OPEN_TIMEOUT, ping_interval=PING_INTERVAL,
+                               ping_timeout=PING_TIMEOUT, compression=None, max_size=2 ** 22,
+                               close_timeout=2) as ws:
+                outputs = session.start(loop.time(), WELCOME_TIMEOUT)
+                self._ws = ws
+                self._hello_sent_at = None
+                while True:
+                    if beating is None and session.phase is s.Phase.LIVE and self.heartbeat is not None:
+                        beating = asyncio.create_task(self._beat(ws, session))
+                    for output in outputs:
+                        if isinstance(output, s.Send):
+                            if self._hello_sent_at is None:  # the hello: start of the skew round trip
+                                self._hello_sent_at = self.system_clock()
+                            await ws.send(output.frame)
+                        elif isinstance(output, s.Close):
+                            await ws.close(output.code, output.reason)
+                        else:
+                            self._apply(output)
+                    wait = session.deadline - loop.time() if session.phase is s.Phase.AWAIT_WELCOME else None
+                    try:
+                        frame = await asyncio.wait_for(ws.recv(), wait)
+                    except asyncio.TimeoutError:
+                        outputs = session.check_timeout(loop.time())
+                        continue
+                    outputs = session.receive(frame)
+        except ConnectionClosed as exc:
+            rcvd = exc.rcvd or exc.sent
+            return self._closed(session, rcvd.code if rcvd else None, rcvd.reason if rcvd else "no close frame")
+        except InvalidStatus as exc:
+            return self._closed(session, None, "", exc.response.status_code)
+        except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
+            return self._closed(session, None, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._ws = None
+            if beating is not None:
+                beating.cancel()
+
+    async def _beat(self, ws, session: s.ClientSession) -> None:
+        """Every heartbeat_seconds while live: the first at once, so the hub knows us from the start."""
+        while session.phase is s.Phase.LIVE:
+            try:
+                beat = self.heartbeat(ws.latency or None)
+                for output in session.notify(beat):
+                    await ws.send(output.frame)
+                self.heartbeats += 1
+            except ConnectionClosed:
+                return
+            except Exception:  # a broken figure must not stop the board's link
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.heartbeat_seconds)
+
+    def _closed(self, session: s.ClientSession, code: int | None, reason: str,
+                http_status: int | None = None) -> s.Closed:
+        outputs = session.connection_closed(code, reason, http_status)
+        if outputs:
+            return outputs[0]
+        return s.Closed(code, reason, False, False)
+
+    def _apply(self, output: s.Output) -> None:
+        """What the session tells the board."""
+        if isinstance(output, s.Welcomed):
+            received_at = self.system_clock()
+            welcome = output.welcome
+            self.token_name = welcome.name
+            if not output.resumed:
+                self.board = sync.adopt(welcome)
                 self._emit(BoardChanged(self.board.state, None))
+            # Measured against the uncorrected system clock, at the round trip's midpoint (core/clock.py).
+            offset = skew(welcome.server_time, self._hello_sent_at, received_at) if welcome.server_time else None
+            log.info("link: connected to %s, hub seq %d, since %s: %s", self.url, welcome.seq,
+                     "?" if not output.resumed else self.board.seq,
+                     f"adopted snapshot (day {welcome.state.day})" if not output.resumed
+                     else f"kept own state, {welcome.replaying} event(s) replayed")
             self._set_status("online", clock_offset=offset)
-            async for frame in ws:
-                message = protocol.parse_hub_frame(frame)
-                if isinstance(message, m.EVENT_TYPES):
-                    self.board, verdict = sync.on_event(self.board, message, self.history_limit)
-                    if verdict is Verdict.APPLY:
-                        self._emit(BoardChanged(self.board.state, message))
-                    elif verdict is Verdict.GAP:
-                        raise _Resync(f"resync: got seq {message.seq} after {self.board.seq}")
-                elif isinstance(message, m.Error):
-                    log.warning("hub error: %s: %s", message.code, message.message)
+        elif isinstance(output, s.EventReceived):
+            self.board = sync.apply(self.board, output.event, self.history_limit)
+            self._emit(BoardChanged(self.board.state, output.event))
+        elif isinstance(output, s.ActionRequested):
+            log.info("hub asks for %s (%s)", output.request.action, output.request.id)
+            self._emit(ActionAsked(output.request))
+        elif isinstance(output, s.HubError):
+            log.warning("hub error: %s: %s", output.error.code, text.for_log(output.error.message))
+        elif isinstance(output, s.Refused):
+            log.warning("hub refused hello: %s: %s", output.error.code, text.for_log(output.error.message))

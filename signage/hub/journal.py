@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from signage.core import messages as m, protocol
+from signage.core import messages as m, protocol, text
 from signage.core.hall import service_day
 from signage.errors import JournalError, ProtocolError
 
@@ -45,6 +45,7 @@ class Record:
     actor: str
     command_id: str
     command: str
+    body: str = ""  # the event's frame, encoded once for the journal and every client; "" = encode here
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Journal:
         self.sync = sync
         self._db: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
+        self.warnings: list[str] = []  # found while loading (e.g. old rows with text the rule now refuses)
+        self._sanitized = 0
 
     # -- lifecycle
 
@@ -144,9 +147,25 @@ class Journal:
         return self._query("SELECT count(*) FROM events").fetchone()[0]
 
     def find_command(self, actor: str, command_id: str) -> PriorCommand | None:
-        row = self._query("SELECT seq, command, body FROM events WHERE actor = ? AND command_id = ?",
-                          (actor, command_id)).fetchone()
-        return PriorCommand(row[0], row[1], self._decode(row[2])) if row else None
+        return self.find_commands([(actor, command_id)]).get((actor, command_id))
+
+    def find_commands(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], PriorCommand]:
+        """Earlier commands with these (actor, id) keys, from committed rows only."""
+        self._no_open_transaction()
+        found: dict[tuple[str, str], PriorCommand] = {}
+        for actor, command_id in dict.fromkeys(keys):
+            row = self._query("SELECT seq, command, body FROM events WHERE actor = ? AND command_id = ?",
+                              (actor, command_id)).fetchone()
+            if row:
+                found[(actor, command_id)] = PriorCommand(row[0], row[1], self._decode(row[2]))
+        return found
+
+    def _no_open_transaction(self) -> None:
+        # append() always ends its transaction; if anything ever left one open, reads on this
+        # connection would see rows that were never committed (an acked id pointing at nothing).
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+            raise JournalError(f"journal {self.path}: a transaction was left open; rolled back")
 
     def _query(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         try:
@@ -156,9 +175,17 @@ class Journal:
 
     def _decode(self, body: str) -> m.Event:
         try:
-            return protocol.decode_event(body)
+            event = protocol.decode_event(body)
         except ProtocolError as exc:
             raise JournalError(f"journal {self.path}: unreadable event record: {exc.message}") from None
+        clean = protocol.sanitize_event(event)
+        if clean is not event:
+            self._sanitized += 1
+            if self._sanitized == 1:
+                self.warnings.append(
+                    f"journal {self.path}: event {event.seq} ({protocol.type_name(event)}) holds text that is no "
+                    f"longer accepted (control characters or lone surrogates); loaded with them replaced by U+FFFD")
+        return clean
 
     # -- writes
 
@@ -166,20 +193,27 @@ class Journal:
         """Store records in one transaction. Returns only when committed."""
         rows = [
             (r.event.seq, service_day(r.event.at), r.event.at.isoformat(), protocol.type_name(r.event),
-             r.actor, r.command_id, r.command, protocol.encode_event(r.event))
+             r.actor, r.command_id, r.command, r.body or protocol.encode_event(r.event))
             for r in records
         ]
         db = self.db
+        self._no_open_transaction()
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # whatever went wrong, nothing of the batch stays half-written
             try:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            raise JournalError(_explain(str(self.path), exc)) from None
+            if isinstance(exc, sqlite3.Error):
+                raise JournalError(_explain(str(self.path), exc)) from None
+            if isinstance(exc, Exception):
+                raise JournalError(f"journal {self.path}: could not store the batch: {type(exc).__name__}: "
+                                   f"{text.for_log(str(exc))}") from None
+            raise
 
 
 def _explain(where: str, exc: sqlite3.Error) -> str:

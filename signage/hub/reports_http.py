@@ -35,6 +35,7 @@ from signage.config import Token
 from signage.core import protocol, report as core_report, survey
 from signage.core.hall import service_day
 from signage.errors import JournalError
+from signage.hub import http
 from signage.reports.source import read_report
 from signage.reports.writers import FORMATS, MEDIA_TYPES, file_stem, render
 
@@ -67,11 +68,10 @@ def _may_read_reports(token: Token) -> bool:
 
 
 def _authorize(hub, request: Request, allowed, needed: str) -> tuple[Token | None, Response | None]:
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    token = hub.config.token(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
+    token = http.bearer_token(request, hub.config.token)
     if token is None:
-        what = "unknown token" if header else "no token: send Authorization: Bearer <token>"
+        what = ("unknown token" if request.headers.get("Authorization")
+                else "no token: send Authorization: Bearer <token>")
         return None, _error(HTTPStatus.UNAUTHORIZED, "unauthorized", what,
                             [("WWW-Authenticate", 'Bearer realm="signage"')])
     if not allowed(token):

@@ -20,7 +20,7 @@ from signage.core.layout import format_date, format_time
 from signage.core.report import Report
 from signage.core.text import sanitize
 from signage.reports import charts
-from signage.reports.tables import INT, MINUTES, NUMBER, TEXT, Table, tables
+from signage.reports.tables import MINUTES, NUMBER, TEXT, Table, tables
 
 FORMATS = ("json", "csv", "xlsx", "html")
 MEDIA_TYPES = {

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from signage.config import Config
-from signage.config import RateLimit
-from signage.core import messages as m, protocol, survey
+from signage.config import RateLimit, SurveyConfig
+from signage.core import messages as m, protocol
 from signage.hub import server
 from signage.operator.client import new_id, send
 from support import ROOT, hall_config, timeout
@@ -231,7 +231,7 @@ def test_a_rating_from_another_tablet_of_the_same_counter_closes_the_form(hub, t
 
 
 def test_short_form_asks_one_question(tmp_path, tablet):
-    running = start_hub(tmp_path, survey=survey.SurveyConfig("short"))
+    running = start_hub(tmp_path, survey=SurveyConfig("short"))
     try:
         tablet.goto(running.http + "/survey?token=" + running.secrets["survei-05"])
         expect(tablet.locator("#status")).to_have_attribute("data-state", "connected")

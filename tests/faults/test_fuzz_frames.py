@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from faults.harness import Hall, make_hall
-from signage.core import hall as hall_state, protocol
+from signage.core import hall as hall_state, messages as m, protocol
 from signage.errors import ERROR_CODES, ProtocolError
 from support import HubProcess, timeout
 
@@ -61,6 +61,7 @@ class Fuzzed:
     acked: list = field(default_factory=list)  # events of new (not duplicate) acks, in seq order
     frames: int = 0
     replies: dict = field(default_factory=dict)  # reply kind → count, for the report
+    stored: dict = field(default_factory=dict)  # role → {command id: command text} acked for its token
 
     def exchange(self, frame: str | bytes) -> dict:
         """Send one frame, return the one reply."""
@@ -96,10 +97,16 @@ def fuzzed(tmp_path_factory):
 # ---------------------------------------------------------------- strategies
 
 ids = st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=64)
-unicode_text = st.text(st.characters(codec="utf-8"), max_size=80)
+# Text the hub accepts: any Unicode but controls (Cc) and surrogates (Cs).
+unicode_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc",)), max_size=80)
+# What the text rule refuses, one character of it somewhere in otherwise fine text. Hypothesis never
+# draws surrogates by itself; they go out as JSON escapes, exactly what a hostile client sends.
+refused_chars = st.one_of(st.integers(0xD800, 0xDFFF), st.integers(0x00, 0x1F), st.integers(0x7F, 0x9F)).map(chr)
+hostile_text = st.builds(lambda a, c, b: a + c + b, unicode_text, refused_chars, unicode_text)
+any_text = st.one_of(st.text(st.characters(), max_size=80), hostile_text)
 huge_ints = st.integers(min_value=-(10 ** 40), max_value=10 ** 40) | st.sampled_from(
     [0, -1, 10_000, 2 ** 31, 2 ** 63, 2 ** 64 + 1, 10 ** 300])
-json_scalars = st.none() | st.booleans() | huge_ints | st.floats(allow_nan=False) | unicode_text
+json_scalars = st.none() | st.booleans() | huge_ints | st.floats(allow_nan=False) | any_text
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(unicode_text, inner, max_size=4), max_leaves=12)
 
@@ -112,11 +119,13 @@ BAD_VALUES = {
     "counter": st.one_of(huge_ints.filter(lambda n: not 0 < n <= 9999), st.booleans(), unicode_text,
                          st.floats(allow_nan=False), st.lists(st.integers(), max_size=2)),
     "ticket": st.one_of(unicode_text.filter(lambda s: not protocol.TICKET.fullmatch(s.strip().upper())),
-                        huge_ints, st.booleans(), st.lists(unicode_text, max_size=2)),
-    "text": st.one_of(huge_ints, st.booleans(), st.text(min_size=501, max_size=600)),
-    "service": st.one_of(huge_ints, st.booleans(), st.just(""), st.just("   "), st.text(min_size=41, max_size=80)),
+                        huge_ints, st.booleans(), st.lists(unicode_text, max_size=2), hostile_text),
+    "text": st.one_of(huge_ints, st.booleans(), st.text(min_size=501, max_size=600).filter(lambda s: len(s) > 500),
+                      hostile_text),
+    "service": st.one_of(huge_ints, st.booleans(), st.just(""), st.just("   "), st.text(min_size=41, max_size=80),
+                         hostile_text),
     "priority": st.one_of(huge_ints, unicode_text, st.lists(st.booleans(), max_size=2)),
-    "id": st.one_of(huge_ints, st.booleans(), st.just(""), st.text(min_size=65, max_size=80)),
+    "id": st.one_of(huge_ints, st.booleans(), st.just(""), st.text(min_size=65, max_size=80), hostile_text),
 }
 VALID_VALUES = {"counter": valid_counter, "ticket": valid_ticket, "text": unicode_text,
                 "service": service_codes, "priority": st.booleans()}
@@ -177,7 +186,7 @@ def expect_as_parser_says(fuzzed: Fuzzed, frame: str | bytes) -> None:
 @fuzz_settings(2000)
 @given(value=json_values)
 def test_random_json(fuzzed, value):
-    expect_as_parser_says(fuzzed, json.dumps(value, ensure_ascii=False))
+    expect_as_parser_says(fuzzed, json.dumps(value))
 
 
 @fuzz_settings(1000)
@@ -185,20 +194,21 @@ def test_random_json(fuzzed, value):
                                             "x-note", "since", "role"]), json_values, max_size=6),
        kind=st.sampled_from(sorted(COMMAND_FIELDS)))
 def test_random_fields_under_a_real_type(fuzzed, obj, kind):
-    expect_as_parser_says(fuzzed, json.dumps({**obj, "type": kind}, ensure_ascii=False))
+    expect_as_parser_says(fuzzed, json.dumps({**obj, "type": kind}))
 
 
 @fuzz_settings(2500)
 @given(case=commands_with_one_bad_field())
 def test_valid_looking_commands_with_one_bad_field(fuzzed, case):
     command, bad = case
-    frame = json.dumps(command, ensure_ascii=False)
+    frame = json.dumps(command)
     reply = fuzzed.exchange(frame)
     if len(frame.encode()) > MAX_BYTES:
         expect_error(reply, "too_large")
     else:
-        # The message names the field; the id is echoed whenever the id itself is fine.
-        expect_error(reply, "bad_message", f"{bad}:", frame_id=None if bad == "id" else command["id"])
+        # The message names the field (or a place inside it); the id is echoed whenever the id itself is fine.
+        expect_error(reply, "bad_message", frame_id=None if bad == "id" else command["id"])
+        assert reply["message"].startswith((f"{bad}:", f"{bad}[", f"{bad}.")), reply
 
 
 @fuzz_settings(2000)
@@ -222,7 +232,8 @@ def test_binary_frames(fuzzed, blob):
     if len(blob) > MAX_BYTES:
         expect_error(fuzzed.exchange(blob), "too_large")
     else:
-        expect_error(fuzzed.exchange(blob), "bad_message", "binary frames are not accepted")
+        expect_error(fuzzed.exchange(blob), "bad_message", "binary frames are accepted only as the answer to a "
+                                                           "screenshot request")
 
 
 @fuzz_settings(400)
@@ -234,18 +245,24 @@ def test_deep_nesting(fuzzed, depth, brackets):
     reply = fuzzed.exchange(frame)
     if len(frame) > MAX_BYTES:
         expect_error(reply, "too_large")
-    elif brackets == "[]" or depth > 900:  # a list, or nested past the JSON parser's recursion limit
-        expect_error(reply, "bad_message")
+    elif brackets == "[]":
+        expect_error(reply, "bad_message", "expected a JSON object" if depth == 1 else "")
+    elif depth + 1 > protocol.MAX_DEPTH:
+        expect_error(reply, "bad_message", f"nested deeper than {protocol.MAX_DEPTH} levels")
     else:
-        expect_error(reply, "bad_message", "unknown message type None")  # an object without "type"
+        expect_error(reply, "bad_message", "type: missing")  # an object without "type"
 
 
 @fuzz_settings(400)
-@given(kind=json_values.filter(lambda k: not (isinstance(k, str) and (k in COMMAND_FIELDS or k == "hello"))),
+@given(kind=json_values.filter(lambda k: k is not None and not (isinstance(k, str) and (k in COMMAND_FIELDS or k == "hello"))),
        command_id=ids)
 def test_unknown_types(fuzzed, kind, command_id):
-    reply = fuzzed.exchange(json.dumps({"type": kind, "id": command_id}, ensure_ascii=False))
-    expect_error(reply, "bad_message", "unknown message type", frame_id=command_id)
+    frame = json.dumps({"type": kind, "id": command_id})
+    with pytest.raises(ProtocolError) as local:
+        protocol.parse_client_frame(frame, MAX_BYTES)
+    # "unknown message type", or what else is wrong with the value (Infinity, a surrogate, 16 digits, depth)
+    assert local.value.message.startswith("type"), local.value.message
+    expect_error(fuzzed.exchange(frame), local.value.code, local.value.message, frame_id=command_id)
 
 
 @fuzz_settings(150)
@@ -261,6 +278,104 @@ def test_a_second_hello(fuzzed, role, since, client):
     frame = json.dumps({"type": "hello", "role": role, "token": fuzzed.hall.operator, "since": since,
                         "client": client})
     expect_error(fuzzed.exchange(frame), "bad_message", "hello was already received")
+
+
+# ---------------------------------------------------------------- every role, and the hall keeps working
+
+
+@pytest.fixture(scope="module")
+def roles(fuzzed):
+    """A display and a kiosk connection sending hostile frames, and an operator probing on its own connection."""
+    kiosk = next(t.secret for t in fuzzed.hall.config.tokens if t.role == "kiosk")
+    tokens = {"display": fuzzed.hall.display, "kiosk": kiosk, "probe": fuzzed.hall.operator}
+    conns = {}
+    try:
+        for name, token in tokens.items():
+            ws = connect(fuzzed.hub.url, compression=None, max_size=2 ** 22)
+            role = "operator" if name == "probe" else name
+            ws.send(json.dumps({"type": "hello", "role": role, "token": token, "client": f"fuzz-{name}",
+                                "subscribe": False}))
+            assert json.loads(ws.recv(timeout=timeout(10)))["type"] == "welcome"
+            conns[name] = ws
+        yield conns
+    finally:
+        for ws in conns.values():
+            ws.close()
+
+
+hostile_frames = st.one_of(
+    json_values.map(json.dumps),
+    st.builds(lambda c, bad: json.dumps({**c[0], c[1]: bad}), commands_with_one_bad_field(), any_text),
+    valid_commands().map(json.dumps),
+    st.builds(lambda n: "[" * n + "]" * n, st.integers(1, 2000)),
+    st.builds(lambda k, v: '{"type":"ticker","id":"t","text":"a",' + json.dumps(k) + ":" + json.dumps(v) + "}",
+              any_text, json_values),
+    st.sampled_from(['{"type":"clear","id":"\\ud800","counter":1}', '{"type":"ticker","id":"t","text":"\\u0000"}',
+                     '{"type":"next","id":"n","id":"m","counter":1}', '\ufeff{"type":"next","id":"n","counter":1}',
+                     '{"type":"next","id":"n","counter":NaN}', '{"type":"next","id":"n","counter":1e400}',
+                     '{"type":"next","id":"n","counter":' + "9" * 4000 + "}"]),
+)
+
+
+@fuzz_settings(1000)
+@given(role=st.sampled_from(["display", "kiosk"]), frame=hostile_frames)
+def test_hostile_frames_from_every_role_never_stop_the_hall(fuzzed, roles, role, frame):
+    """The property: after any frame from any role, an operator's call on another connection is acked within 1 s."""
+    ws = roles[role]
+    ws.send(frame)
+    reply = json.loads(ws.recv(timeout=timeout(10)))
+    fuzzed.frames += 1
+    try:
+        command = protocol.parse_client_frame(frame, MAX_BYTES)
+    except ProtocolError as exc:
+        expect_error(reply, exc.code, exc.message)
+    else:
+        stored = fuzzed.stored.setdefault(role, {})  # ids this token has stored: id → command text
+        if protocol.type_name(command) == "hello":
+            expect_error(reply, "bad_message")
+        elif command.id in stored and stored[command.id] != protocol.encode_command(command):
+            expect_error(reply, "conflict")  # the id answers first, before the role is looked at
+        elif role == "display" or not isinstance(command, m.Issue):
+            expect_error(reply, "forbidden")
+        else:
+            expect_accepted_or_ruled_out(reply, command.id)
+            if reply["type"] == "ack" and not reply.get("duplicate"):
+                fuzzed.acked.append(reply["event"])
+                stored[command.id] = protocol.encode_command(command)
+    probe = roles["probe"]
+    probe_id = f"probe-{fuzzed.frames}"
+    probe.send(json.dumps({"type": "call", "id": probe_id, "counter": 5, "ticket": "Z-001"}))
+    ack = json.loads(probe.recv(timeout=timeout(1.0)))
+    assert ack["type"] == "ack" and ack["id"] == probe_id, ack
+    fuzzed.acked.append(ack["event"])
+    fuzzed.frames += 1
+
+
+@fuzz_settings(200)
+@given(hello_frame=st.one_of(
+    st.builds(lambda role, token, client: json.dumps({"type": "hello", "role": role, "token": token,
+                                                       "client": client}),
+              st.sampled_from(["operator", "display", "kiosk"]), any_text, any_text),
+    hostile_frames))
+def test_hostile_hellos_are_refused_and_closed(fuzzed, roles, hello_frame):
+    # From another loopback address: the failed-hello backoff may block it, never the hall's own clients.
+    try:
+        with connect(fuzzed.hub.url, compression=None, source_address=("127.0.0.2", 0)) as ws:
+            ws.send(hello_frame)
+            reply = json.loads(ws.recv(timeout=timeout(10)))
+            assert reply["type"] == "error" and reply["code"] in {"bad_message", "unauthorized", "forbidden",
+                                                                  "too_large"}, reply
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=timeout(10))
+            assert closed.value.rcvd.code in (4400, 4401, 4403)
+    except InvalidStatus as exc:
+        assert exc.response.status_code == 429  # blocked after too many failed hellos
+    fuzzed.frames += 1
+    probe = roles["probe"]
+    probe.send(json.dumps({"type": "call", "id": f"probe-h{fuzzed.frames}", "counter": 5, "ticket": "Z-001"}))
+    ack = json.loads(probe.recv(timeout=timeout(1.0)))
+    assert ack["type"] == "ack", ack
+    fuzzed.acked.append(ack["event"])
 
 
 # ---------------------------------------------------------------- afterwards: the hub is up and unchanged

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from signage.announcer.phrases import build_phrase
+from signage.core.phrases import build_phrase
 from signage.config import load_config
 from signage.core.announcements import (
     AnnouncementQueue,

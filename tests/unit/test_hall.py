@@ -57,10 +57,3 @@ def test_for_day():
     assert hall.for_day(state, "2026-11-28") is state
     tomorrow = hall.for_day(state, "2026-11-29")
     assert tomorrow.counters == {} and tomorrow.seq == 1
-
-
-def test_accept_sorts_by_seq():
-    assert hall.accept(4, called(5, 1, "A-1")) is hall.Verdict.APPLY
-    assert hall.accept(4, called(4, 1, "A-1")) is hall.Verdict.DUPLICATE
-    assert hall.accept(4, called(2, 1, "A-1")) is hall.Verdict.DUPLICATE
-    assert hall.accept(4, called(7, 1, "A-1")) is hall.Verdict.GAP

@@ -7,13 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from signage.announcer.phrases import (
-    build_phrase,
-    letter_words,
-    number_words,
-    split_ticket,
-    spoken_name,
-)
+from signage.core.phrases import build_phrase, letter_words, number_words, spoken_name
 from signage.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,15 +110,6 @@ def test_every_letter_has_a_name_in_both_languages():
     for locale in ("id", "en"):
         names = [letter_words(chr(c), locale) for c in range(ord("A"), ord("Z") + 1)]
         assert all(names) and len(set(names)) == 26, locale
-
-
-@pytest.mark.parametrize("ticket, expected", [
-    ("A-023", ("A", 23)), ("A023", ("A", 23)), ("AB-7", ("AB", 7)), ("a-007", ("A", 7)),
-    ("C-000", ("C", 0)), ("B 12", ("B", 12)), ("123", ("", 123)), ("A", ("A", None)),
-    ("A-0x1", ("AX", 1)),  # malformed: letters and digits gathered instead of failing
-])
-def test_split_ticket(ticket, expected):
-    assert split_ticket(ticket) == expected
 
 
 @pytest.mark.parametrize("name, locale, expected", [

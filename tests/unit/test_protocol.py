@@ -60,7 +60,7 @@ class TestClientFrames:
 
     def test_not_an_object(self):
         err = refused("[1, 2]")
-        assert err.code == "bad_message" and "expected a JSON object, got list" in err.message
+        assert err.code == "bad_message" and "expected a JSON object, got array" in err.message
 
     def test_unknown_type_names_it_and_keeps_the_id(self):
         err = refused('{"type":"shout","id":"z9"}')
@@ -108,7 +108,8 @@ class TestClientFrames:
 
     def test_hello_bad_role(self):
         err = refused('{"type":"hello","role":"root","token":"t"}')
-        assert err.message == "role: expected one of display, operator, kiosk, survey, admin, got 'root'"
+        assert err.message == ("role: expected one of display, operator, kiosk, printer, ticket, survey, admin, "
+                               "got 'root'")
 
 
 class TestRoundTrips:
@@ -164,3 +165,51 @@ class TestRoundTrips:
         welcome = protocol.encode(m.Welcome(3, snap, "display", "tv"))
         assert protocol.snapshot_from_json(welcome) == snap
         assert protocol.snapshot_from_json(protocol.snapshot_to_json(snap)) == snap
+
+
+class TestHostileFrames:
+    """Frames a hostile client sends: each is bad_message naming the field, never a traceback."""
+
+    @pytest.mark.parametrize("frame, found", [
+        ('{"type":"clear","id":"\\ud800","counter":1}', "id: holds a lone surrogate U+D800"),
+        ('{"type":"ticker","id":"t1","text":"a\\u0000b"}', "text: holds a control character U+0000 at index 1"),
+        ('{"type":"ticker","id":"t1","text":"evil\\nline"}', "text: holds a control character U+000A"),
+        ('{"type":"ticker","id":"t1","text":"\\u0085"}', "text: holds a control character U+0085"),
+        ('{"type":"call","id":"c1","counter":1,"ticket":"A-1","x-note":["ok","\\udc00"]}',
+         "x-note[1]: holds a lone surrogate U+DC00"),
+        ('{"type":"call","id":"c1","counter":1,"ticket":"A-1","x-\\ud800":1}', "field name holds a lone surrogate"),
+        ('{"type":"hello","role":"display","token":"t","client":"tv\\r\\nINFO forged"}',
+         "client: holds a control character U+000D"),
+        ('{"type":"call","id":"c1","id":"c2","counter":1,"ticket":"A-1"}', "id: duplicate key"),
+        ('\ufeff{"type":"next","id":"n","counter":1}', "byte order mark"),
+        ('{"type":"next","id":"n","counter":NaN}', "NaN is not a number JSON allows"),
+        ('{"type":"next","id":"n","counter":-Infinity}', "-Infinity is not a number JSON allows"),
+        ('{"type":"next","id":"n","counter":1e999}', "out of range"),
+        ('{"type":"next","id":"n","counter":' + "9" * 5000 + '}', "5000 digits is out of range"),
+        ('{"type":"next","id":"n","counter":10000000000000000}', "17 digits is out of range"),
+        ('{"type":"next","id":"n","counter":true}', "counter: expected a positive integer, got true"),
+        ('{"type":"next","id":"n","counter":1,"x-deep":' + "[" * 9 + "]" * 9 + '}', "nested deeper than 8"),
+        ('{"type":"next","id":"n","counter":1,"x-deep":' + "[" * 5000 + "]" * 5000 + '}', "nested deeper than 8"),
+    ])
+    def test_refused_with_a_precise_reason(self, frame, found):
+        err = refused(frame)
+        assert err.code == "bad_message"
+        assert found in err.message, err.message
+
+    def test_the_error_can_always_be_encoded_and_never_echoes_a_bad_id(self):
+        err = refused('{"type":"ticker","id":"\\ud800","text":"x"}')
+        assert err.id is None
+        frame = protocol.encode(m.Error(err.id, err.code, err.message))
+        frame.encode("utf-8")  # no lone surrogate survives into the reply
+        assert "U+D800" in frame
+
+    def test_an_error_quoting_a_surrogate_is_still_sendable(self):
+        frame = protocol.encode(m.Error("x", "bad_message", "got '\ud800'"))
+        assert frame.encode("utf-8")
+
+    def test_a_good_id_is_kept_on_a_refusal(self):
+        assert refused('{"type":"ticker","id":"t9","text":"\\u0000"}').id == "t9"
+
+    def test_legitimate_unicode_passes(self):
+        cmd = protocol.parse_client_frame('{"type":"ticker","id":"t1","text":"Jam layanan 08.00–15.00 😀 日本"}')
+        assert cmd.text == "Jam layanan 08.00–15.00 😀 日本"

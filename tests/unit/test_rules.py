@@ -72,6 +72,15 @@ class TestAccess:
     def test_supervisor_any_counter(self, desk):
         assert desk.send("supervisor", m.Call, 21, "U-001").counter == 21
 
+    def test_the_hall_wide_ticker_needs_an_all_counter_operator(self, desk):
+        err = desk.refused("loket-05", m.Ticker, "Loket 5 tutup")
+        assert err.code == "forbidden"
+        assert err.message == ("token 'loket-05' may act on counter(s) 5; the hall-wide ticker needs an operator "
+                               "token for every counter (counters: all)")
+        assert desk.refused("anjungan-1", m.Ticker, "x").code == "forbidden"
+        assert desk.refused("tv-semua", m.Ticker, "x").code == "forbidden"
+        assert desk.send("supervisor", m.Ticker, "Loket 5 tutup").text == "Loket 5 tutup"
+
 
 class TestCalls:
     def test_call_recall_clear(self, desk):

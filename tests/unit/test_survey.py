@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from signage.config import parse_config
+from signage.config import SurveyConfig, parse_config
 from signage.core import messages as m, protocol, rules, survey
 from signage.errors import CommandRejected, ConfigError, ProtocolError
 from support import ROOT, hall_config
@@ -267,12 +267,12 @@ def problems(tmp_path, edit) -> list[str]:
     return err.value.problems
 
 
-def test_shipped_config_has_survey_tablets_and_one_admin(tmp_path):
+def test_shipped_config_has_survey_tablets_and_two_admins(tmp_path):
     cfg = load_with(tmp_path, lambda raw: None)
     tablets = [t for t in cfg.tokens if t.role == "survey"]
     assert len(tablets) >= 3 and all(t.counters and len(t.counters) == 1 for t in tablets)
-    assert [t.name for t in cfg.tokens if t.role == "admin"] == ["kepala-mpp"]
-    assert cfg.survey == survey.SurveyConfig("full")
+    assert [t.name for t in cfg.tokens if t.role == "admin"] == ["teknisi", "kepala-mpp"]  # technician, head of MPP
+    assert cfg.survey == SurveyConfig("full")
 
 
 def test_survey_form_short_and_defaults(tmp_path):
@@ -312,4 +312,4 @@ def _admin_token(raw) -> dict:
 
 def test_config_dataclass_replace_keeps_survey(tmp_path):
     cfg = hall_config(tmp_path)
-    assert dataclasses.replace(cfg, survey=survey.SurveyConfig("short")).survey.form == "short"
+    assert dataclasses.replace(cfg, survey=SurveyConfig("short")).survey.form == "short"

@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from signage.config import AnnouncerConfig
+from signage.core import tickets
+from signage.core.config import AnnouncerConfig
 
 FORMS = ("call", "recall", "short")
 
@@ -142,25 +143,7 @@ def letter_words(letters: str, locale: str = "id") -> str:
     return " ".join(names[ch] for ch in letters.upper() if ch in names)
 
 
-# ---------------------------------------------------------------- tickets and counters
-
-_TICKET = re.compile(r"^\s*([A-Za-z]*)\s*-?\s*(\d*)\s*$")
-
-
-def split_ticket(ticket: str) -> tuple[str, int | None]:
-    """"A-023" / "A023" / "AB-7" → ("A", 23) / ("A", 23) / ("AB", 7).
-
-    Anything else is split leniently (letters, then the digits found), because a
-    malformed ticket must still be announced rather than crash the announcer.
-    """
-    match = _TICKET.match(ticket)
-    if match:
-        letters, digits = match.groups()
-    else:
-        letters = "".join(ch for ch in ticket if ch.isalpha())
-        digits = "".join(ch for ch in ticket if ch.isdigit())
-    return letters.upper(), (int(digits) if digits else None)
-
+# ---------------------------------------------------------------- counters
 
 # Words of a counter name that change with the spoken language (names are configured in Indonesian).
 _NAME_WORDS = {"en": {"loket": "counter"}}
@@ -185,10 +168,6 @@ def spoken_name(name: str, locale: str = "id", pronunciations: Mapping[str, str]
     return re.sub(r"\s*-\s*", " ", spoken).strip()  # "KTP-el" → "ka te pe el"
 
 
-def default_counter_name(number: int, locale: str = "id") -> str:
-    return f"Counter {number}" if locale == "en" else f"Loket {number}"
-
-
 def build_phrase(ticket: str, counter_name: str, *, form: str = "call", locale: str = "id",
                  config: AnnouncerConfig) -> str:
     """The sentence to speak, e.g. "Nomor antrian, a, dua puluh tiga, silakan menuju, loket lima."."""
@@ -197,7 +176,7 @@ def build_phrase(ticket: str, counter_name: str, *, form: str = "call", locale: 
     templates = {"call": config.templates, "recall": config.recall_templates,
                  "short": config.short_templates}[form]
     template = templates.get(locale) or templates["id"]
-    letters, number = split_ticket(ticket)
+    letters, number = tickets.split(ticket)
     letter = letter_words(letters, locale)
     number_text = number_words(number, locale) if number is not None else ""
     counter = spoken_name(counter_name, locale, config.pronunciations)
