@@ -312,7 +312,7 @@ class _Live:
         hub, desk = self.desk.hub, self.desk
         roles = collections.Counter(c.token.role for c in hub.clients)
         g = GaugeMetricFamily("signage_clients", "Connected clients by role", labels=["role"])
-        for role in ("display", "operator", "kiosk", "admin"):
+        for role in ("display", "operator", "kiosk", "survey", "admin"):
             g.add_metric([role], roles.get(role, 0))
         yield g
         yield CounterMetricFamily("signage_slow_clients_dropped", "Clients disconnected for falling behind",

@@ -42,6 +42,9 @@ from signage.reports.writers import FORMATS, MEDIA_TYPES, file_stem, render
 log = logging.getLogger("signage.hub.reports")
 
 PAGES = {"/reports": "reports.html", "/survey": "survey.html"}
+# The report page shows the html report in a sandboxed srcdoc frame (no scripts), which inherits the page's
+# policy: it needs the report's own <style> and the charts' style attributes. Scripts stay 'self' only.
+PAGE_POLICIES = {"reports.html": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"}
 MAX_DAYS = 366  # a range over the hub's HTTP; `signage report` has no limit
 CACHE_ENTRIES = 8
 # One report at a time, process-wide: a burst of requests queues instead of eating both cores.
@@ -192,7 +195,9 @@ def _survey_state(hub, token: Token) -> Response:
 
 def _page(name: str) -> Response:
     body = resources.files("signage.web").joinpath("static", name).read_bytes()
-    return _response(HTTPStatus.OK, body, "text/html; charset=utf-8")
+    policy = PAGE_POLICIES.get(name)
+    return _response(HTTPStatus.OK, body, "text/html; charset=utf-8",
+                     [("Content-Security-Policy", policy)] if policy else None)  # http.secure adds the rest
 
 
 def _error(status: HTTPStatus, code: str, message: str, extra: list | None = None) -> Response:

@@ -292,6 +292,8 @@ def test_reports_page_shows_todays_figures_live_and_downloads(hub, desk):
     expect(frame.locator("svg#chart-heatmap")).to_be_visible()
     expect(frame.locator("svg#chart-hours")).to_be_visible()
     expect(frame.locator("#table-services")).to_contain_text("Perekaman KTP-el")
+    # The frame inherits the page's Content-Security-Policy: the report's own stylesheet must still apply.
+    expect(frame.locator("h1")).to_have_css("font-size", "22px")
 
     hub.command("anjungan-1", m.Issue(new_id("k"), "POLRES-02"))  # live: the page follows the hall
     expect(desk.locator("#stat-issued")).to_have_text("3")

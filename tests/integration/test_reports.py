@@ -591,7 +591,7 @@ async def test_reports_over_http_need_an_admin_or_all_counter_token(tmp_path):
             status, _, body = await asyncio.to_thread(get, "/reports/data", who)
             assert status == 403 and json.loads(body)["error"] == "forbidden", who
             assert (await asyncio.to_thread(get, "/reports/download?format=xlsx", who))[0] == 403
-        for who in ("supervisor", "kepala-mpp"):
+        for who in ("supervisor", "kepala-mpp", "teknisi"):  # one admin role: the technician's token reads too
             status, headers, body = await asyncio.to_thread(get, "/reports/data", who)
             doc = json.loads(body)
             assert status == 200 and headers["Cache-Control"] == "no-store"
@@ -612,6 +612,12 @@ async def test_reports_over_http_need_an_admin_or_all_counter_token(tmp_path):
             assert status == 400 and json.loads(body)["error"] == "bad_request", bad
         status, headers, page = await asyncio.to_thread(get, "/reports")
         assert status == 200 and b"Laporan" in page  # the page itself holds no data
+        # Its framed report needs inline styles; scripts, framing and the other headers stay as on every page.
+        assert headers["Content-Security-Policy"] == ("default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                                      "frame-ancestors 'none'")
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        _, headers, _ = await asyncio.to_thread(get, "/reports/data", "supervisor")
+        assert headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
 
 
 async def test_survey_state_tells_a_tablet_what_to_rate(tmp_path):
