@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "fleet": ("bench_fleet.py", [], ["--seconds", "6", "--rounds", "1", "--shots", "12"]),
     "content": ("bench_content.py", [], ["--calls", "30", "--rounds", "1", "--seconds", "15", "--warmup", "12"]),
     "content_player": ("bench_content_player.py", [], ["--events", "8", "--switches", "10"]),
+    "report": ("bench_report.py", [], ["--days", "60", "--rounds", "3"]),
 }
 
 

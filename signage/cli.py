@@ -32,6 +32,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
     ("printer", "signage.printer.cli_printer", "print the tickets a kiosk issues (ESC/POS ticket printer)"),
     ("content", "signage.cli_content", "check the media playlist and files, or make the hub publish them"),
+    ("report", "signage.reports.cli_report", "figures and survey results (IKM) from the journal"),
 ]
 
 
@@ -159,13 +160,14 @@ def check_config(args: argparse.Namespace) -> int:
     if args.strict and findings:
         print("\n".join(findings), file=sys.stderr)
         return EXIT_USAGE
-    roles = {role: sum(1 for t in cfg.tokens if t.role == role) for role in ("operator", "display", "kiosk", "admin")}
+    roles = {role: sum(1 for t in cfg.tokens if t.role == role)
+             for role in ("operator", "display", "kiosk", "survey", "admin")}
     print(f"{cfg.path}: OK")
     print(f"  hall      {cfg.hall.name} ({cfg.hall.timezone_name}, {cfg.hall.timezone_label}, locale {cfg.hall.locale})")
     print(f"  layout    {len(cfg.agencies)} agencies, {len(cfg.counters)} counters, {len(cfg.services)} services, "
           f"{len(cfg.display.zones)} zones ({', '.join(z.name for z in cfg.display.zones)})")
     print(f"  tokens    {roles['operator']} operator, {roles['display']} display, {roles['kiosk']} kiosk, "
-          f"{roles['admin']} admin")
+          f"{roles['survey']} survey, {roles['admin']} admin (survey form: {cfg.survey.form})")
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")

@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from signage.core import content_config, tickets
-from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, Agency,
+from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, SURVEY_FORMS, Agency,
                                  AnnouncerConfig, Config, Counter, DisplayConfig, FleetConfig, HallConfig, HubConfig,
-                                 NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service, Token, Zone,
-                                 fallback_counter_name)
+                                 NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service, SurveyConfig, Token,
+                                 Zone, fallback_counter_name)
 from signage.core.text import problem as text_problem
 from signage.errors import ConfigError
 
 __all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AnnouncerConfig", "Config", "Counter", "DisplayConfig",
-           "FleetConfig",
+           "FleetConfig", "SurveyConfig",
            "HallConfig", "HubConfig", "QueueConfig", "RateLimit", "Service", "Token", "Zone", "load_config",
            "parse_config"]
 
@@ -217,8 +217,8 @@ class _Validator:
             return None
         self.check_text(raw)
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens", "notify", "printer", "fleet"} | content_config.TOP_KEYS,
-                          "")
+                                "display", "announcer", "tokens", "notify", "printer", "fleet", "survey"}
+                          | content_config.TOP_KEYS, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -239,10 +239,11 @@ class _Validator:
         content = content_config.parse_content(
             raw, self.base, self.fail, _read_playlist, agencies={a.code for a in agencies},
             services={s.code for s in services}, zones={z.name for z in display.zones} if display else None)
+        survey = self.survey(self.section(raw, "survey", "", required=False))
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens, notify, printer, fleet, content)
+                      announcer, tokens, notify, printer, fleet, content, survey)
 
     def notify(self, raw: dict) -> NotifyConfig | None:
         p = "notify."
@@ -273,6 +274,11 @@ class _Validator:
             self.fail(f"{p}alert_after_seconds", f"{after:g} is shorter than fleet.heartbeat_seconds ({beat:g}): "
                                                  "every client would look missing between heartbeats")
         return FleetConfig(float(beat), float(after), float(disk))
+
+    def survey(self, raw: dict) -> SurveyConfig | None:
+        self.unknown_keys(raw, {"form"}, "survey.")
+        form = self.get(raw, "form", "survey.", _choice(SURVEY_FORMS), " or ".join(SURVEY_FORMS))
+        return SurveyConfig(form) if form is not None else None
 
     def hall(self, raw: dict) -> HallConfig | None:
         p = "hall."
@@ -477,19 +483,22 @@ class _Validator:
             role = self.get(item, "role", p, _choice(ROLES), f"one of {', '.join(ROLES)}")
             secret = self.get(item, "token", p, _secret, "a secret of at least 8 characters")
             counters = None
-            if role == "operator":
-                value = item.get("counters", "all")
-                if value != "all":
+            if role in ("operator", "survey"):
+                value = item.get("counters", "all" if role == "operator" else None)
+                if value == "all" and role == "survey":
+                    self.fail(f"{p}counters", "a survey tablet rates the counters it stands at: list them, not 'all'")
+                elif value != "all":
                     counters = _int_list(value) if value is not None else None
                     if counters is None:
-                        self.fail(f"{p}counters", f"expected 'all' or a list of counter numbers, got {_shown(value)}")
+                        either = "'all' or " if role == "operator" else ""
+                        self.fail(f"{p}counters", f"expected {either}a list of counter numbers, got {_shown(value)}")
                     else:
                         for n in counters:
                             if n not in numbers:
                                 self.fail(f"{p}counters", f"unknown counter {n} (not in counters)")
                         counters = tuple(counters)
             elif role is not None and "counters" in item:
-                self.fail(f"{p}counters", f"only operator tokens have counters, this one is role {role!r}")
+                self.fail(f"{p}counters", f"only operator and survey tokens have counters, this one is role {role!r}")
             if name in names:
                 self.fail(f"{p}name", f"duplicate token name {name!r}")
             if secret in secrets:

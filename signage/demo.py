@@ -322,12 +322,17 @@ class Demo:
         http = self.hub.url.replace("ws://", "http://").rstrip("/")
         supervisor = next((t for t in cfg.tokens if t.role == "operator" and t.counters is None), None)
         kiosk = cfg.first_token("kiosk")
+        admin = cfg.first_token("admin")
+        tablet = cfg.first_token("survey")
         lines = [
             f"signage demo: {cfg.hall.short_name}, {len(cfg.counters)} counters, {len(cfg.services)} services, "
             f"speed {self.args.speed:g} (a day of {VISITORS_PER_DAY} visitors in {DAY_MINUTES / self.args.speed:g} min)",
             f"  hub             {self.hub.url}  (journal {self.journal})",
             f"  operator panel  {http}/operator" + (f"  token {supervisor.secret} (every counter)" if supervisor else ""),
             f"  kiosk           {http}/kiosk" + (f"  token {kiosk.secret}" if kiosk else ""),
+            f"  reports         {http}/reports" + (f"  token {admin.secret}" if admin else ""),
+            f"  survey tablet   {http}/survey" + (f"?token={tablet.secret}  (counter {tablet.counters[0]})"
+                                                  if tablet else ""),
             f"  health          {http}/healthz",
             f"  board           {self.board.describe()}",
         ]
@@ -409,6 +414,7 @@ class Demo:
             await asyncio.Future()
         name = self.config.counter(number).name
         agency = self.config.counter(number).agency
+        tablet = next((t for t in self.config.tokens if t.role == "survey" and number in (t.counters or ())), None)
         returning: list[tuple[float, str]] = []  # (monotonic time back, skipped ticket)
         async with self._session("operator", token.secret, f"counter-{number}") as session:
             await self._sleep(self.pace.pause)
@@ -444,7 +450,18 @@ class Demo:
                 else:
                     await asyncio.sleep(visit.walk_up + visit.service)
                     await session.request(m.Done(new_id("demo"), number))
+                    if tablet is not None and self.rng.random() < RATING_SHARE:
+                        await self._rate(tablet.secret, number, ticket)
                 await self._sleep(self.pace.pause)
+
+    async def _rate(self, secret: str, number: int, ticket: str) -> None:
+        """The visitor rates the service on the counter's tablet (SKM), as some visitors do."""
+        from signage.core import messages as m
+        from signage.operator.client import new_id
+
+        async with self._session("survey", secret, f"survey-{number}") as session:
+            await session.request(m.Rate(new_id("demo"), number, ticket,
+                                         visitor_scores(self.rng, self.config.survey.form)))
 
     async def _supervisor(self) -> None:
         from signage.core import messages as m
@@ -461,6 +478,15 @@ class Demo:
                 log.info("ticker: %s", text)
                 await self._sleep(self.pace.ticker_shown)
                 await session.request(m.Ticker(new_id("demo"), ""))
+
+
+RATING_SHARE = 0.4  # of the visitors served at a counter with a survey tablet
+
+
+def visitor_scores(rng: random.Random, form: str) -> tuple[int, ...]:
+    """A mostly satisfied visitor's SKM scores: the full form's nine, or the short form's one."""
+    count = 1 if form == "short" else 9
+    return tuple(rng.choices((1, 2, 3, 4), (1, 3, 10, 8))[0] for _ in range(count))
 
 
 async def cancel_all(tasks: list[asyncio.Task]) -> None:

@@ -7,7 +7,8 @@
     ├── ClientError            a peer's message was refused; carries a protocol error code
     │   ├── ProtocolError      the frame itself is bad (bad_message, too_large, ...)
     │   └── CommandRejected    the frame is fine but the rules refuse it
-    │                          (unauthorized, forbidden, unknown_counter, queue_empty, ...)
+    │                          (unauthorized, forbidden, unknown_counter, queue_empty,
+    │                          not_served, already_rated, ...)
     ├── SessionError           a session state machine was driven out of order (our bug, not the peer's)
     ├── HubRefused             client side: the hub answered {"type": "error"}
     │   └── AccessDenied       ... with unauthorized/forbidden: retrying won't help
@@ -56,6 +57,8 @@ ERROR_CODES = frozenset(
         "no_current_ticket",  # recall/skip/done/transfer on an idle counter
         "storage_failed",  # journal write failed; the command was NOT applied
         "conflict",  # same id reused for a different command
+        "not_served",  # rate: this counter did not serve this ticket on this service day
+        "already_rated",  # rate: the ticket was already rated (one rating per ticket)
         "internal_error",  # a hub bug while deciding this command; it was NOT applied
         # admin actions (signage.hub.fleet)
         "unknown_client",  # no client of that name has sent a heartbeat

@@ -21,7 +21,8 @@ from typing import Any, Mapping
 from signage.core.content import DEFAULT_CONTENT, ContentConfig
 from signage.errors import ConfigError
 
-ROLES = ("operator", "display", "kiosk", "admin")  # admin: the technician (/status, remote actions)
+ROLES = ("operator", "display", "kiosk", "survey", "admin")  # survey: SKM tablets; admin: /reports, /status, actions
+SURVEY_FORMS = ("full", "short")  # survey.form: the nine elements, or one overall question (signage.core.survey)
 LOCALES = ("id", "en")
 MIN_SECRET_LENGTH = 8  # shorter token secrets are refused
 STRONG_SECRET_LENGTH = 16  # shorter ones are accepted with a warning (check-config --strict refuses them)
@@ -58,9 +59,9 @@ class Service:
 @dataclass(frozen=True)
 class Token:
     name: str
-    role: str  # operator | display | kiosk
+    role: str  # operator | display | kiosk | survey | admin
     secret: str = field(repr=False)
-    counters: tuple[int, ...] | None = None  # operators: None means every counter
+    counters: tuple[int, ...] | None = None  # operators: None means every counter; survey: always a list
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,11 @@ class PrinterConfig:
 
 
 @dataclass(frozen=True)
+class SurveyConfig:
+    form: str = "full"  # what /survey asks; the hub accepts either form from third-party tablets
+
+
+@dataclass(frozen=True)
 class HallConfig:
     name: str
     short_name: str
@@ -183,6 +189,7 @@ class Config:
     printer: PrinterConfig = PrinterConfig()
     fleet: FleetConfig = FleetConfig()
     content: ContentConfig = DEFAULT_CONTENT  # content section, layouts, service standards (core/content.py)
+    survey: SurveyConfig = SurveyConfig()
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
     @cached_property
@@ -323,6 +330,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "content.image_seconds": 10,
     "content.slide_seconds": 12,
     "content.services_per_slide": 2,
+    "survey.form": "full",
 })
 
 # String values that may hold newlines and tabs (the text rule's long-text fields), by key

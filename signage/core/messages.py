@@ -4,8 +4,8 @@ Pure frozen dataclasses. `signage.core.protocol` turns them into JSON text and
 back; nothing else touches raw JSON. docs/protocol.md documents the wire form.
 
 Client → hub: Hello, then commands (Call, Recall, Clear, Ticker, Issue, Next,
-Skip, Done, Transfer). Hub → client: Welcome, Ack, Error, and events
-(Called, Recalled, Cleared, TickerSet, Issued), each with a gap-free `seq`.
+Skip, Done, Transfer, Rate). Hub → client: Welcome, Ack, Error, and events
+(Called, Recalled, Cleared, TickerSet, Issued, Rated), each with a gap-free `seq`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ PROTOCOL_VERSION = 1
 
 @dataclass(frozen=True)
 class Hello:
-    role: str  # "display" | "operator" | "kiosk"
+    role: str  # "display" | "operator" | "kiosk" | "survey" | "admin"
     token: str = field(repr=False)
     client: str  # free-form client id, for logs
     since: int | None = None  # last seq applied; the hub replays what came after
@@ -97,8 +97,20 @@ class Publish:
     manifest: Manifest
 
 
-Command = Union[Call, Recall, Clear, Ticker, Issue, Next, Skip, Done, Transfer, Publish]
-COUNTER_COMMANDS = (Call, Recall, Clear, Next, Skip, Done, Transfer)
+@dataclass(frozen=True)
+class Rate:
+    """A visitor's SKM rating of the ticket `counter` served (survey tablets; see core/survey.py)."""
+
+    id: str
+    counter: int
+    ticket: str
+    scores: tuple[int, ...]  # 9 scores 1..4 in PermenPANRB 14/2017 order (full form), or 1 (short form)
+    comment: str = ""
+    day: str | None = None  # the service day the tablet saw the ticket served; refused if not today
+
+
+Command = Union[Call, Recall, Clear, Ticker, Issue, Next, Skip, Done, Transfer, Publish, Rate]
+COUNTER_COMMANDS = (Call, Recall, Clear, Next, Skip, Done, Transfer, Rate)
 
 # ---------------------------------------------------------------- events (hub → subscribers)
 # Every event carries seq (rises by exactly 1), at (aware, hall time zone) and the
@@ -181,8 +193,22 @@ class ContentChanged:
     replay: bool = False
 
 
-Event = Union[Called, Recalled, Cleared, TickerSet, Issued, ContentChanged]
-EVENT_TYPES = (Called, Recalled, Cleared, TickerSet, Issued, ContentChanged)
+@dataclass(frozen=True)
+class Rated:
+    seq: int
+    at: datetime
+    id: str
+    counter: int  # the counter that served the ticket
+    ticket: str
+    form: str  # "full" (9 elements, counted in the IKM) or "short" (one overall score, counted apart)
+    scores: tuple[int, ...]
+    service: str | None = None  # the service it was served for, when known
+    comment: str = ""
+    replay: bool = False
+
+
+Event = Union[Called, Recalled, Cleared, TickerSet, Issued, ContentChanged, Rated]
+EVENT_TYPES = (Called, Recalled, Cleared, TickerSet, Issued, ContentChanged, Rated)
 
 # ---------------------------------------------------------------- snapshot
 

@@ -28,8 +28,13 @@ from signage.errors import ProtocolError
 MAX_ID = 64
 MAX_TICKER = 500
 MAX_CLIENT = 64
+MAX_COMMENT = 500  # a survey comment: a few sentences, not an essay
+SURVEY_FORMS = {9: "full", 1: "short"}  # number of scores → survey form (see core/survey.py)
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_DEPTH = 8  # objects/arrays nested deeper than this are refused (our frames need 3)
 MAX_INT_DIGITS = 15  # beyond ±10^15 no field of ours makes sense, and JS loses precision at 2^53
+# Top-level string fields the text rule reads as long text (newlines and tabs allowed): a visitor's comment.
+LONG_TEXT_FIELDS = frozenset({"comment"})
 
 _COMMANDS: dict[str, type] = {
     "call": m.Call,
@@ -41,6 +46,7 @@ _COMMANDS: dict[str, type] = {
     "skip": m.Skip,
     "done": m.Done,
     "transfer": m.Transfer,
+    "rate": m.Rate,
     "printed": m.Printed,
     "print_failed": m.PrintFailed,
     "reprint": m.Reprint,
@@ -52,6 +58,7 @@ _EVENTS: dict[str, type] = {
     "ticker": m.TickerSet,
     "issued": m.Issued,
     "content": m.ContentChanged,
+    "rated": m.Rated,
 }
 _NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus}
 # "ticker" names both a command and its event, so map classes from each table separately.
@@ -171,7 +178,7 @@ def _finite_float(digits: str) -> float | _OutOfRange:
 
 
 def check_tree(obj: Any) -> None:
-    """Depth and the text rule over every key and string of a decoded frame.
+    """Depth and the text rule over every key and string of a decoded frame (long text for LONG_TEXT_FIELDS).
 
     Errors name the path, e.g. `x-meta.notes[2]: holds a lone surrogate U+D800 at index 0`.
     """
@@ -192,7 +199,7 @@ def check_tree(obj: Any) -> None:
             if depth > MAX_DEPTH:
                 raise ProtocolError("bad_message", f"{path or 'frame'}: nested deeper than {MAX_DEPTH} levels")
             stack.extend(reversed([(value, f"{path}[{i}]", depth + 1) for i, value in enumerate(node)]))
-        elif isinstance(node, str) and (why := text.problem(node)) is not None:
+        elif isinstance(node, str) and (why := text.problem(node, multiline=path in LONG_TEXT_FIELDS)) is not None:
             raise ProtocolError("bad_message", f"{text.for_log(path, 60)}: {why}")
         elif isinstance(node, _OutOfRange):
             raise ProtocolError("bad_message", f"{text.for_log(path, 60) or 'frame'}: {node.why}")
@@ -205,7 +212,7 @@ def _json_kind(value: Any) -> str:
 
 def _hello(obj: dict) -> m.Hello:
     r = _Fields(obj, {"type", "role", "token", "client", "since", "subscribe"})
-    role = r.choice("role", ("display", "operator", "kiosk", "printer", "ticket", "admin"))
+    role = r.choice("role", ("display", "operator", "kiosk", "printer", "ticket", "survey", "admin"))
     token = r.text("token", 256)
     client = r.text("client", MAX_CLIENT, default="anonymous")
     since = r.seq("since")
@@ -236,6 +243,11 @@ def _command(cls: type, obj: dict) -> m.Command:
         values["reason"] = r.choice("reason", m.PRINT_FAILURES)
     elif cls is m.Transfer:
         values["service"] = r.text("service", 40)
+    elif cls is m.Rate:
+        values["ticket"] = r.ticket("ticket")
+        values["scores"] = r.scores("scores")
+        values["comment"] = r.comment("comment")
+        values["day"] = r.day("day")
     return cls(**values)
 
 
@@ -349,6 +361,37 @@ class _Fields:
         value = self._get(key, default)
         if value is not default and not isinstance(value, bool):
             raise ProtocolError("bad_message", f"{key}: expected true or false, got {_show(value)}")
+        return value
+
+    def scores(self, key: str) -> tuple[int, ...]:
+        value = self._get(key, _REQUIRED)
+        if (not isinstance(value, list) or len(value) not in SURVEY_FORMS
+                or any(not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 4 for v in value)):
+            raise ProtocolError(
+                "bad_message",
+                f"{key}: expected a list of 9 scores (full form) or 1 score (short form), each an integer "
+                f"1-4, got {_show(value)}")
+        return tuple(value)
+
+    def comment(self, key: str) -> str:
+        """Optional free text from a visitor: capped, no controls but newlines and tabs, trimmed."""
+        value = self._get(key, "")
+        if not isinstance(value, str):
+            raise ProtocolError("bad_message", f"{key}: expected a string, got {_show(value)}")
+        why = text.problem(value, multiline=True)
+        if why:
+            raise ProtocolError("bad_message", f"{key}: {why}")
+        value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+        if len(value) > MAX_COMMENT:
+            raise ProtocolError("bad_message", f"{key}: longer than {MAX_COMMENT} characters ({len(value)})")
+        return value
+
+    def day(self, key: str) -> str | None:
+        value = self._get(key, None)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not DAY.fullmatch(value):
+            raise ProtocolError("bad_message", f"{key}: expected a service day such as '2026-11-28', got {_show(value)}")
         return value
 
     def number(self, key: str, limit: float, required: bool = True) -> float | None:
@@ -535,6 +578,8 @@ def from_wire(obj: dict) -> Any:
                     value = {str(k): int(v) for k, v in value.items()}
                 elif f.name == "manifest":
                     value = manifest_from_wire(value)
+                elif f.name == "scores":
+                    value = tuple(int(v) for v in value)
                 values[f.name] = value
         return cls(**values)
     except ProtocolError:
@@ -590,11 +635,29 @@ def sanitize_event(event: m.Event) -> m.Event:
     changes: dict[str, Any] = {}
     for f in fields(event):
         value = getattr(event, f.name)
-        if isinstance(value, str) and text.problem(value) is not None:
-            changes[f.name] = text.sanitize(value)
+        long_text = f.name in LONG_TEXT_FIELDS
+        if isinstance(value, str) and text.problem(value, multiline=long_text) is not None:
+            changes[f.name] = text.sanitize(value, multiline=long_text)
         elif f.name == "waiting" and any(text.problem(k) is not None for k in value):
             changes[f.name] = {text.sanitize(k): v for k, v in value.items()}
     return replace(event, **changes) if changes else event
+
+
+def journal_projection(names: tuple[str, ...]) -> str:
+    """SQL that reads event fields straight out of stored records, for readers of many
+    records at once (a year's report): SQLite's json_extract parses in C, several times
+    faster than decoding each record here. `names` are wire field names; "scores[0]"
+    reads one item of a list. The journal's records are written by encode_event."""
+    known = {f.name for cls in _EVENTS.values() for f in fields(cls)} - {"replay"}
+    for name in names:
+        if name.split("[", 1)[0] not in known:
+            raise ValueError(f"{name!r} is not a field of any event")
+    return ", ".join(f"json_extract(body, '$.{name}')" for name in names)
+
+
+def decode_projected(text: str | None) -> Any:
+    """A list or object that journal_projection read out of a record (SQLite returns it as JSON text)."""
+    return None if text is None else json.loads(text)
 
 
 def encode_command(command: m.Command) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from signage.core import hall, messages as m, queue as q, tickets
+from signage.core import hall, messages as m, queue as q, survey, tickets
 from signage.core.config import Config, Token
 from signage.errors import CommandRejected
 
@@ -24,19 +24,22 @@ HUB_ROLE = "hub"  # the token the hub's own services act with; no config token c
 class HubState:
     hall: m.Snapshot = field(default_factory=m.Snapshot)
     queue: q.QueueState = field(default_factory=q.QueueState)
+    survey: survey.SurveyState = field(default_factory=survey.SurveyState)
 
     @property
     def seq(self) -> int:
         return self.hall.seq
 
     def apply(self, event: m.Event, history_limit: int = 20) -> "HubState":
-        return HubState(hall.apply(self.hall, event, history_limit), q.apply(self.queue, event))
+        return HubState(hall.apply(self.hall, event, history_limit), q.apply(self.queue, event),
+                        survey.apply(self.survey, event))
 
     def for_day(self, day: str) -> "HubState":
         """Start a new service day with empty live state (seq carries on)."""
         if self.hall.day == day and self.queue.day == day:
             return self
-        return HubState(hall.for_day(self.hall, day), q.QueueState(day=day))
+        return HubState(hall.for_day(self.hall, day), q.QueueState(day=day),
+                        self.survey if self.survey.day == day else survey.SurveyState(day=day))
 
 
 def rebuild(events, history_limit: int = 20) -> HubState:
@@ -127,6 +130,11 @@ def decide(state: HubState, cmd: m.Command, actor: Token, config: Config, now: d
                          keep_place=config.queue.transfer == "keep_place",
                          waiting={target.code: queue.waiting_count(target.code) + 1})
 
+    if isinstance(cmd, m.Rate):
+        served = survey.check_rate(state.survey, cmd, hall.service_day(now))
+        return m.Rated(**base, counter=cmd.counter, ticket=cmd.ticket, form=survey.form_of(cmd.scores),
+                       scores=cmd.scores, service=served.service, comment=cmd.comment)
+
     raise CommandRejected("forbidden", f"command {type(cmd).__name__} is not handled")  # pragma: no cover
 
 
@@ -138,9 +146,12 @@ def _authorize(cmd: m.Command, actor: Token, config: Config) -> None:
     if actor.role == "display":
         raise CommandRejected("forbidden", "display tokens can only receive events, not send commands")
     if actor.role == "admin":
-        raise CommandRejected("forbidden", "admin tokens act on screens (screenshot, identify, restart), "
-                                           f"not on the queue: {_name(cmd)} needs an operator token")
-    if actor.role not in ("operator", "kiosk"):  # a phone page (role ticket) only reads its own ticket
+        raise CommandRejected("forbidden", "admin tokens read reports and act on screens (screenshot, identify, "
+                                           f"restart), not on the queue: {_name(cmd)} needs an operator token")
+    if (actor.role == "survey") != isinstance(cmd, m.Rate):
+        raise CommandRejected("forbidden", f"survey tokens can only rate served tickets, not {_name(cmd)}"
+                              if actor.role == "survey" else "only survey tokens may rate a served ticket")
+    if actor.role not in ("operator", "kiosk", "survey"):  # a phone page (role ticket) only reads its own ticket
         raise CommandRejected("forbidden", f"{actor.role} connections cannot send hall commands")
     if actor.role == "kiosk" and not isinstance(cmd, m.Issue):
         raise CommandRejected("forbidden", f"kiosk tokens can only issue tickets, not {_name(cmd)}")

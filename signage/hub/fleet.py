@@ -32,7 +32,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from websockets.http11 import Request, Response
 
-from signage.config import Token
 from signage.core import fleet, messages as m, protocol, session as s, text
 from signage.errors import ClientError, CommandRejected, SessionError
 from signage.hub import http
@@ -238,11 +237,10 @@ def alerts_for_health(desk: Desk) -> list[dict]:
 
 
 def _admin_only(hub: "Hub", request: Request) -> Response | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    token: Token | None = hub.config.token(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
+    token = http.bearer_token(request, hub.config.token)
     if token is None:
-        why = "unknown token" if header else "no token: send Authorization: Bearer <admin token>"
+        why = ("unknown token" if request.headers.get("Authorization")
+               else "no token: send Authorization: Bearer <admin token>")
         return http.response(HTTPStatus.UNAUTHORIZED, f"unauthorized: {why}\n",
                              extra=(("WWW-Authenticate", 'Bearer realm="signage"'),))
     if token.role != "admin":
@@ -314,7 +312,7 @@ class _Live:
         hub, desk = self.desk.hub, self.desk
         roles = collections.Counter(c.token.role for c in hub.clients)
         g = GaugeMetricFamily("signage_clients", "Connected clients by role", labels=["role"])
-        for role in ("display", "operator", "kiosk", "admin"):
+        for role in ("display", "operator", "kiosk", "survey", "admin"):
             g.add_metric([role], roles.get(role, 0))
         yield g
         yield CounterMetricFamily("signage_slow_clients_dropped", "Clients disconnected for falling behind",

@@ -21,12 +21,14 @@ import ipaddress
 import mimetypes
 from http import HTTPStatus
 from importlib import resources
+from typing import Callable
 from urllib.parse import urlsplit
 
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from signage.core import text
+from signage.core.config import Token
 
 SECURITY_HEADERS = (
     ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"),
@@ -93,6 +95,14 @@ def _hostname(host: str) -> str | None:
     if port and not port.isdigit():
         return None
     return name or None
+
+
+def bearer_token(request: Request, lookup: Callable[[str], Token | None]) -> Token | None:
+    """The token of `Authorization: Bearer <secret>` (looked up with `lookup`), or None: no header,
+    another scheme, an empty or unknown secret. Callers answer 401 with WWW-Authenticate, or 403 by role."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    secret = secret.strip()
+    return lookup(secret) if scheme.lower() == "bearer" and secret else None
 
 
 def secure(resp: Response) -> Response:

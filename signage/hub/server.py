@@ -46,6 +46,7 @@ from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
 from signage.hub import content_http, fleet as fleet_desk, http
 from signage.hub.content import ContentService
 from signage.hub.journal import Journal, Record
+from signage.hub import reports_http
 from signage.hub.visitor import Visitors
 from signage.hub.webhook import Notifier
 from signage.web.public import public_config
@@ -168,7 +169,7 @@ class Hub:
         self.seq = self.journal.last_seq()
         today = service_day(self.clock())
         state = rebuild(self.journal.events_of_day(today), self.hub.history).for_day(today)
-        self.state = HubState(replace(state.hall, seq=self.seq), state.queue)
+        self.state = replace(state, hall=replace(state.hall, seq=self.seq))  # keeps queue and survey
         self.visitors.load(self.journal.path.parent, self.journal.events_of_day(today), today)
         first = max(0, self.seq - self.hub.replay_window)
         self.replay.extend([e, None] for e in self.journal.events_after(first, self.hub.replay_window))
@@ -278,6 +279,8 @@ class Hub:
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
             body = protocol.encode_document(public_config(self.config))
             return http.response(HTTPStatus.OK, body, "application/json")
+        if (reply := reports_http.route(self, path, request)) is not None:  # /reports, /survey (may await)
+            return reply
         return self.visitors.http(path, self.clock()) or http.static(path)
 
     def _secure(self, connection: ServerConnection, request: Request, response: Response) -> Response:
@@ -292,7 +295,7 @@ class Hub:
             "reason": self.failure or storage,
             "seq": self.seq,
             "day": self.state.hall.day,
-            "clients": {role: roles.get(role, 0) for role in ("display", "operator", "kiosk", "admin")},
+            "clients": {role: roles.get(role, 0) for role in ("display", "operator", "kiosk", "survey", "admin")},
             "journal": storage or "ok",
             "uptime_s": round(time.monotonic() - self.stats.started, 1),
             "dropped_slow_clients": self.stats.dropped_slow,

@@ -36,6 +36,10 @@ def describe_event(event: m.Event | m.Error, config: Config) -> str:
     if isinstance(event, m.ContentChanged):
         manifest = event.manifest
         return f"{head} content: manifest {manifest.digest[:12]}, {len(manifest.items)} item(s)"
+    if isinstance(event, m.Rated):
+        return (f"{head} rated {event.ticket} at {_counter(config, event.counter)}{_service(config, event.service)}: "
+                f"{event.form} form, scores {' '.join(map(str, event.scores))}"
+                f"{' (with a comment)' if event.comment else ''}")
     return f"{head} {event!r}"
 
 

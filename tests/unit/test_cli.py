@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "skip": ["5"], "done": ["5"], "transfer": ["5", "POLRES-01"], "issue": ["POLRES-01"], "watch": [],
     "check-config": [], "printer": ["--kiosk", "anjungan-1", "--device", "tcp://127.0.0.1:9100"],
     "screenshot": ["tv-semua", "--out", "x.png"], "identify": ["tv-semua"], "restart": ["tv-semua"],
-    "content": ["check"],
+    "content": ["check"], "report": [],
 }
 WITHOUT_CONFIG = {"init"}  # writes a config; tests/unit/test_packaging.py covers it
 

@@ -108,7 +108,8 @@ class TestClientFrames:
 
     def test_hello_bad_role(self):
         err = refused('{"type":"hello","role":"root","token":"t"}')
-        assert err.message == "role: expected one of display, operator, kiosk, printer, ticket, admin, got 'root'"
+        assert err.message == ("role: expected one of display, operator, kiosk, printer, ticket, survey, admin, "
+                               "got 'root'")
 
 
 class TestRoundTrips:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from signage.config import Token
-from signage.core import messages as m, protocol, session as s
+from signage.core import messages as m, protocol, ratelimit, session as s
 from signage.errors import SessionError
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "session.json").read_text())
@@ -21,6 +21,7 @@ TOKENS = {
     "op5": Token("loket-5", "operator", "op5", (5,)),
     "tv": Token("tv-aula", "display", "tv", None),
     "kiosk": Token("kiosk-1", "kiosk", "kiosk", None),
+    "tablet5": Token("survei-05", "survey", "tablet5", (5,)),
 }
 LIMITS = s.Limits(max_bytes=4096, per_second=5, burst=3)
 
@@ -186,6 +187,26 @@ def test_commands_and_their_refusals_on_a_live_connection():
     assert srv.receive('{"type":"next","id":"n1","counter":5}', now=0.1) == [s.CommandReceived(m.Next("n1", 5))]
     (sent,) = srv.receive('{"type":"ticker","id":"t","text":"\\ud800"}', now=0.2)
     assert json.loads(sent.frame)["code"] == "bad_message"
+
+
+def test_a_survey_tablet_rates_through_the_session_and_the_strict_codec():
+    srv = server()
+    (greeted,) = srv.receive(hello(role="survey", token="tablet5"), now=0.0)
+    assert greeted.token.role == "survey" and greeted.subscribe  # it follows its counter's dones
+    srv.welcome(m.Welcome(0, m.Snapshot(), "survey", "survei-05", (5,)), [])
+    rate = {"type": "rate", "id": "r1", "counter": 5, "ticket": "A-023", "scores": [4] * 9}
+    comment = "Cepat.\r\nRamah.\t"
+    assert srv.receive(json.dumps({**rate, "comment": comment}), now=0.1) == [
+        s.CommandReceived(m.Rate("r1", 5, "A-023", (4,) * 9, "Cepat.\nRamah."))]  # long text: newlines kept
+    for bad, why in [({"comment": "a\u0000b"}, "comment: holds a control character U+0000"),
+                     ({"comment": "\ud800"}, "comment: holds a lone surrogate"),
+                     ({"scores": [4] * 8}, "scores: expected a list of 9 scores"),
+                     ({"scores": [5] * 9}, "scores: expected a list of 9 scores"),
+                     ({"ticket": "A-023\n"}, "ticket: holds a control character U+000A")]:
+        (sent,) = srv.receive(json.dumps({**rate, **bad}), now=0.2)
+        error = json.loads(sent.frame)
+        assert (error["code"], error["id"]) == ("bad_message", "r1") and error["message"].startswith(why), error
+        srv.bucket = ratelimit.full(LIMITS.burst, 0.2)  # this test is about the codec, not the rate limit
 
 
 def test_rate_limit_per_connection():

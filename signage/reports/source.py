@@ -1,0 +1,194 @@
+"""Read the journal for a report: a read-only SQLite connection, facts out.
+
+`mode=ro` (a URI) means a report can never write, lock out or corrupt the live
+hub's journal; in WAL mode it reads a consistent snapshot while the hub keeps
+appending. SQLite extracts the few fields a report needs from each stored event
+(see protocol.journal_projection); the facts go to signage.core.report.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import sqlite3
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+from signage.core import protocol, report
+from signage.errors import JournalError
+from signage.hub.journal import SCHEMA_VERSION
+
+# The journal's `at` column is the event time's isoformat() (see hub/journal.py): its local hour
+# and its instant in whole milliseconds (truncated, as the wire's times are) come from SQLite too.
+_HOUR = "CAST(substr(at, 12, 2) AS INTEGER)"
+_MS = ("CAST(strftime('%s', at) AS INTEGER) * 1000"
+       " + CASE WHEN substr(at, 20, 1) = '.' THEN CAST(substr(at, 21, 3) AS INTEGER) ELSE 0 END")
+_QUEUE_FIELDS = (
+    f"CASE WHEN type <> 'issued' THEN {protocol.journal_projection(('counter',))} END",
+    protocol.journal_projection(("ticket",)),
+    f"CASE WHEN type = 'issued' THEN {protocol.journal_projection(('service',))} END",
+    f"CASE WHEN type = 'cleared' THEN {protocol.journal_projection(('reason',))} END",
+    f"CASE WHEN type = 'cleared' THEN {protocol.journal_projection(('to_service',))} END",
+)  # only what the fold reads of each kind: SQLite parses each body once per field extracted
+_KINDS = f"type IN ({', '.join(repr(k) for k in report.QUEUE_KINDS)})"
+_SELECT = f"SELECT seq, day, {_HOUR}, {_MS}, type, {', '.join(_QUEUE_FIELDS)} FROM events"
+# Days follow seq (events are appended with the hub's clock), so the range is one span of rowids,
+# read in order without an index lookup per row or a sort; SORTED is for a journal where they don't.
+_QUEUE_SQL = (f"{_SELECT} WHERE seq BETWEEN (SELECT min(seq) FROM events WHERE day >= ?1) "
+              f"AND (SELECT max(seq) FROM events WHERE day <= ?2) AND day BETWEEN ?1 AND ?2 AND {_KINDS} "
+              "ORDER BY seq")
+_QUEUE_SQL_SORTED = f"{_SELECT} WHERE day BETWEEN ?1 AND ?2 AND {_KINDS} ORDER BY day, seq"
+_RATING_FIELDS = ("at", "counter", "ticket", "service", "form", "comment", "scores")
+_RATING_SQL = (f"SELECT {protocol.journal_projection(_RATING_FIELDS)} FROM events "
+               "WHERE day BETWEEN ?1 AND ?2 AND type = 'rated' ORDER BY seq")
+BATCH = 4096
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the journal at `path`. Raises JournalError."""
+    path = Path(path)
+    if not path.is_file():
+        raise JournalError(f"journal {path} does not exist (hub.journal in config, or --journal)")
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"journal {path}: cannot read: {exc}") from None
+    if version != SCHEMA_VERSION:
+        db.close()
+        raise JournalError(f"journal {path}: schema version {version}, reports read version {SCHEMA_VERSION}")
+    return db
+
+
+SPLIT_AT = 40_000  # events: below this, one process is quicker than starting another
+
+
+def read_report(path: Path, config, first_day: str, last_day: str, workers: int = 1,
+                split_at: int = SPLIT_AT) -> report.Report:
+    """The report for first_day..last_day from the journal at `path`.
+
+    With workers > 1 a long range is cut into that many runs of whole days, each
+    folded by its own process (forked: nothing to import again), and the
+    partials combined. Only for a process that owns nothing else: the hub
+    passes 1. Within each piece SQLite reads on a thread of its own (it
+    releases the GIL while it works) while the fold takes what it has read.
+    """
+    pieces = _pieces(path, first_day, last_day, workers, split_at) if workers > 1 else [(first_day, last_day)]
+    if len(pieces) == 1:
+        partials = [fold_range(path, config, first_day, last_day)]
+    else:
+        with ProcessPoolExecutor(len(pieces) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            others = [pool.submit(fold_range, path, config, a, b) for a, b in pieces[1:]]  # forks now
+            partials = [fold_range(path, config, *pieces[0])] + [f.result() for f in others]
+    with closing(connect(path)) as db:
+        return report.combine(partials, ratings(db, first_day, last_day), config, first_day, last_day)
+
+
+def fold_range(path: Path, config, first_day: str, last_day: str) -> report.Partial:
+    with closing(connect(path)) as db:
+        for sql in (_QUEUE_SQL, _QUEUE_SQL_SORTED):
+            rows = _Prefetch(db, sql, (first_day, last_day))
+            try:
+                return report.fold(rows, config, first_day, last_day)
+            except report.DaysOutOfOrder:
+                continue  # the clock was set back over midnight once: read day by day instead
+            finally:
+                rows.close()
+    raise AssertionError("unreachable: sorted facts are in day order")  # pragma: no cover
+
+
+def _pieces(path: Path, first_day: str, last_day: str, workers: int, split_at: int) -> list[tuple[str, str]]:
+    """first_day..last_day cut into at most `workers` runs of whole days with about as many events each."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [(first_day, last_day)]
+    with closing(connect(path)) as db:
+        days = db.execute("SELECT day, count(*) FROM events WHERE day BETWEEN ? AND ? GROUP BY day ORDER BY day",
+                          (first_day, last_day)).fetchall()
+    total = sum(n for _, n in days)
+    if total < split_at or len(days) < 2:
+        return [(first_day, last_day)]
+    pieces, start, seen = [], first_day, 0
+    for i, (day, n) in enumerate(days[:-1]):
+        seen += n
+        if seen >= total * (len(pieces) + 1) / workers and len(pieces) < workers - 1:
+            pieces.append((start, day))
+            start = days[i + 1][0]
+    pieces.append((start, last_day))
+    return pieces
+
+
+def queue_facts(db: sqlite3.Connection, first_day: str, last_day: str,
+                sql: str = _QUEUE_SQL) -> Iterator[report.QueueFact]:
+    for rows in _batches(db, sql, (first_day, last_day)):
+        for row in rows:
+            yield report.QueueFact._make(row)
+
+
+def ratings(db: sqlite3.Connection, first_day: str, last_day: str) -> Iterator[report.RatingFact]:
+    for rows in _batches(db, _RATING_SQL, (first_day, last_day)):
+        yield from map(_rating, rows)
+
+
+def _rating(row: tuple) -> report.RatingFact:
+    at, counter, ticket, service, form, comment, scores = row
+    return report.RatingFact(datetime.fromisoformat(at), counter, ticket, service, form,
+                             tuple(protocol.decode_projected(scores)), comment or "")
+
+
+class _Prefetch:
+    """Rows of one query, fetched in batches by a worker thread, iterated here in order."""
+
+    _DONE = object()
+
+    def __init__(self, db: sqlite3.Connection, sql: str, args: tuple):
+        self._queue: queue.Queue = queue.Queue(maxsize=8)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(db, sql, args), name="report-read", daemon=True)
+        self._thread.start()
+
+    def _run(self, db, sql, args) -> None:
+        try:
+            for rows in _batches(db, sql, args):
+                if not self._offer(rows):
+                    return
+            self._offer(self._DONE)
+        except JournalError as exc:
+            self._offer(exc)
+
+    def _offer(self, item) -> bool:
+        """Queue an item unless the reader has stopped; False once it has."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, JournalError):
+                raise item
+            yield from item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _batches(db: sqlite3.Connection, sql: str, args: tuple) -> Iterator[list]:
+    try:
+        cursor = db.execute(sql, args)
+        while rows := cursor.fetchmany(BATCH):
+            yield rows
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"journal: cannot read events: {exc}") from None
