@@ -155,6 +155,10 @@ def check_config(args: argparse.Namespace) -> int:
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")
+    for zone in cfg.audio.zones:
+        speakers = ", ".join(zone.speakers) if zone.speakers else "any announcer"
+        print(f"  audio     zone {zone.name}: {len(zone.counters)} counters, speakers {speakers}, "
+              f"languages {', '.join(zone.languages)}, lease {cfg.audio.lease_seconds:g} s")
     for finding in findings:
         print(f"warning: {finding}", file=sys.stderr)
     return EXIT_OK

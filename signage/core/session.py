@@ -147,6 +147,11 @@ class HubError:
 
 
 @dataclass(frozen=True)
+class NoticeReceived:
+    notice: m.HubNotice  # voice lease, receipt, voice queue, speaking state: outside the seq stream
+
+
+@dataclass(frozen=True)
 class Refused:
     error: m.Error
     final: bool
@@ -162,7 +167,7 @@ class Closed:
 
 
 Output = Union[Send, Close, Greeted, CommandReceived, HelloRefused, Welcomed, EventReceived, Replied, HubError,
-               Refused, Closed]
+               Refused, Closed, NoticeReceived]
 
 
 class Phase(enum.Enum):
@@ -300,13 +305,16 @@ class ClientSession:
     since: int | None = None
     refused: m.Error | None = None
     pending: dict[str, m.Command] = field(default_factory=dict)
+    announce: bool = False  # a voice-lease candidate (docs/voice.md)
+    zones: tuple[str, ...] = ()
 
     def start(self, now: float, timeout: float = WELCOME_TIMEOUT) -> list[Output]:
         _check(CLIENT_TRANSITIONS, "start", self.phase, "client")
         self.phase = Phase.AWAIT_WELCOME
         self.deadline = now + timeout
         self.since = self.seq
-        return [Send(protocol.encode(m.Hello(self.role, self.token, self.client, self.since, self.subscribe)))]
+        return [Send(protocol.encode(m.Hello(self.role, self.token, self.client, self.since, self.subscribe,
+                                             self.announce, self.zones)))]
 
     def receive(self, frame: str | bytes) -> list[Output]:
         _check(CLIENT_TRANSITIONS, "receive", self.phase, "client")
@@ -326,6 +334,8 @@ class ClientSession:
             return [HubError(message)] if isinstance(message, m.Error) else []
         if isinstance(message, m.EVENT_TYPES):
             return self._event(message)
+        if isinstance(message, m.HUB_NOTICES):
+            return [NoticeReceived(message)]
         return [HubError(m.Error(None, "bad_message", f"unexpected {protocol.type_name(message)} on a live "
                                                       f"connection"))]
 
@@ -357,11 +367,16 @@ class ClientSession:
         self.seq = event.seq
         return [EventReceived(event)]
 
-    def request(self, command: m.Command) -> list[Output]:
+    def request(self, command: m.Command | m.Beat | m.Spoken | m.Skipped) -> list[Output]:
         """Send a command; its ack or error comes back as Replied(command.id, ...)."""
         _check(CLIENT_TRANSITIONS, "request", self.phase, "client")
         self.pending[command.id] = command
         return [Send(protocol.encode(command))]
+
+    def tell(self, message: m.Speaking) -> list[Output]:
+        """Send a message that gets no reply."""
+        _check(CLIENT_TRANSITIONS, "request", self.phase, "client")
+        return [Send(protocol.encode(message))]
 
     def check_timeout(self, now: float) -> list[Output]:
         if self.phase is not Phase.AWAIT_WELCOME or now < self.deadline:

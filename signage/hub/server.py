@@ -45,6 +45,7 @@ from signage.core.tokens import token_warnings
 from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
 from signage.hub import http
 from signage.hub.journal import Journal, Record
+from signage.hub.voice import VoiceDesk
 from signage.web.public import public_config
 
 log = logging.getLogger("signage.hub")
@@ -121,6 +122,7 @@ class Hub:
         self._tasks: set[asyncio.Task] = set()
         self._failed: asyncio.Event | None = None
         self._stopping = False
+        self.voice = VoiceDesk(self)  # audio zones: leases and receipts (docs/voice.md)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -138,6 +140,7 @@ class Hub:
         self._failed = asyncio.Event()
         self._inbox = asyncio.Queue(INBOX_MAX)
         self.spawn(self._process(), "command processor", vital=True)
+        self.spawn(self.voice.run(), "voice desk", vital=True)
         self._server = await serve(
             self._handle, self.host, self.port,
             process_request=self._http, process_response=self._secure,
@@ -156,7 +159,9 @@ class Hub:
         self.journal.open()
         self.seq = self.journal.last_seq()
         today = service_day(self.clock())
-        state = rebuild(self.journal.events_of_day(today), self.hub.history).for_day(today)
+        events = self.journal.events_of_day(today)
+        state = rebuild(events, self.hub.history).for_day(today)
+        self.voice.load(events, self.journal.receipts_of_day(today), self.journal.voice_epochs(), today)
         self.state = HubState(replace(state.hall, seq=self.seq), state.queue)
         first = max(0, self.seq - self.hub.replay_window)
         self.replay.extend([e, None] for e in self.journal.events_after(first, self.hub.replay_window))
@@ -269,6 +274,7 @@ class Hub:
             "journal": storage or "ok",
             "uptime_s": round(time.monotonic() - self.stats.started, 1),
             "dropped_slow_clients": self.stats.dropped_slow,
+            "voice": self.voice.health(),
         }
 
     def _health(self) -> Response:
@@ -292,6 +298,7 @@ class Hub:
             pass
         finally:
             self.clients.discard(client)
+            self.voice.closed(client)
             client.dropped = True
             client.session.closed()
             writer.cancel()
@@ -322,12 +329,21 @@ class Hub:
         # send_queue alone, a display that missed more events than that was dropped before its
         # welcome on every reconnect, and never caught up.
         client = Client(ws, session, asyncio.Queue(self.hub.send_queue + len(replay)))
+        problem = self.voice.admit(client)
+        if problem is not None:
+            error = m.Error(None, "forbidden", problem)
+            await self._refuse(ws, [s.HelloRefused("forbidden", problem), s.Send(protocol.encode(error)),
+                                    s.Close(s.CloseCode.FORBIDDEN, "forbidden")])
+            session.closed()
+            return None
         token = greeted.token
-        welcome = m.Welcome(self.seq, self.state.hall, token.role, token.name, token.counters, len(replay), now)
+        welcome = m.Welcome(self.seq, self.state.hall, token.role, token.name, token.counters, len(replay), now,
+                            voice=self.voice.status())
         for output in session.welcome(welcome, []):
             self._push(client, _wire(output.frame))
         for frame in replay:
             self._push(client, frame)
+        self.voice.greeted(client)
         return client
 
     async def _refuse(self, ws: ServerConnection, outputs: list[s.Output]) -> None:
@@ -364,9 +380,12 @@ class Hub:
         return frames
 
     async def _receive(self, client: Client, frame: str | bytes) -> None:
+        self.voice.seen(client)
         for output in client.session.receive(frame, time.monotonic()):
             if isinstance(output, s.Send):
                 self._push(client, _wire(output.frame))
+            elif isinstance(output, s.CommandReceived) and isinstance(output.command, m.VOICE_MESSAGES):
+                await self.voice.receive(client, output.command)
             elif isinstance(output, s.CommandReceived):
                 if not self._token_allows(client.token, time.monotonic()):
                     rate = self.hub.rate.per_second * TOKEN_RATE_FACTOR
@@ -505,6 +524,7 @@ class Hub:
     def _broadcast(self, event: m.Event, body: str) -> None:
         frame = _wire(body)  # the journal's text, UTF-8 encoded once for every client
         self.replay.append([event, None])
+        self.voice.on_event(event)
         for client in list(self.clients):
             if client.subscribed:
                 self._push(client, frame)

@@ -18,6 +18,7 @@ function normalise(out, session) {
     case "event": return {event: out.event.seq};
     case "replied": return {replied: {id: out.id, type: out.reply.type}};
     case "hub_error": return {hub_error: out.error.code};
+    case "notice": return {notice: out.notice.type};
     case "refused": return {refused: {code: out.error.code, final: out.final}};
     case "closed": return {closed: {final: out.final, immediate: out.immediate, unanswered: out.unanswered}};
     default: throw new Error("unexpected output " + JSON.stringify(out));

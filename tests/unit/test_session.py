@@ -42,6 +42,8 @@ def normalise(output) -> dict:
         return {"replied": {"id": output.id, "type": protocol.type_name(output.reply)}}
     if isinstance(output, s.HubError):
         return {"hub_error": output.error.code}
+    if isinstance(output, s.NoticeReceived):
+        return {"notice": protocol.type_name(output.notice)}
     if isinstance(output, s.Refused):
         return {"refused": {"code": output.error.code, "final": output.final}}
     if isinstance(output, s.Closed):

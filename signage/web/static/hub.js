@@ -40,6 +40,9 @@
     this.pending = {};
   }
 
+  // Voice notices (docs/voice.md): outside the seq stream, handed over as {type: "notice", notice}.
+  var NOTICE_TYPES = ["voice", "receipt", "voice_queue", "speaking"];
+
   var CLIENT_TRANSITIONS = {
     start: ["idle"],
     receive: ["await_welcome", "live", "closing"],
@@ -83,6 +86,7 @@
       }
       return frame.type === "error" ? [{type: "hub_error", error: frame}] : [];
     }
+    if (NOTICE_TYPES.indexOf(frame.type) >= 0) return [{type: "notice", notice: frame}];
     if (typeof frame.seq === "number") return this._event(frame);
     return [{type: "hub_error", error: {type: "error", id: null, code: "bad_message",
                                         message: "unexpected " + frame.type + " on a live connection"}}];
@@ -322,6 +326,8 @@
         if (this.pending) this._transmit();
       } else if (out.type === "event") {
         if (o.onEvent) o.onEvent(out.event);
+      } else if (out.type === "notice") {
+        if (o.onNotice) o.onNotice(out.notice);
       } else if (out.type === "replied") {
         if (this.pending && out.id === this.pending.command.id) this._settle(out.reply);
       } else if (out.type === "hub_error") {
