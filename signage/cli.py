@@ -29,6 +29,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("display", "signage.display.cli_display", "run the fullscreen hall board"),
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
+    ("announcer", "signage.announcer.cli_announcer", "speak an audio zone's calls, headless, while holding its lease"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
 ]
 
