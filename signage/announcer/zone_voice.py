@@ -67,7 +67,8 @@ class ZoneVoice:
             return
         if notice.you and notice.epoch != self.epoch:
             self.epoch = notice.epoch
-            log.info("voice: holding zone %s, epoch %d (watermark %d)", notice.zone, notice.epoch, notice.watermark)
+            log.info("voice: holding zone %s, epoch %d (watermark %d) wall=%.6f", notice.zone, notice.epoch,
+                     notice.watermark, time.time())
             self._catch_up(notice, now)
         elif not notice.you and self.epoch is not None:
             log.info("voice: zone %s is held by %s (epoch %d); dropping our queue", notice.zone, notice.holder,
