@@ -102,6 +102,7 @@ class _Playback:
     languages: list[str]  # the language of each speech part not yet handed over
     in_mixer: int = 0  # handed to the channel (playing or queued) and not yet ended
     speech_sounds: dict = field(default_factory=dict)
+    idle_since: float | None = None  # the channel was first seen idle while parts were in the mixer
     started: float = field(default_factory=time.monotonic)
     last_change: float = field(default_factory=time.monotonic)
 
@@ -352,14 +353,27 @@ class Announcer:
     def _part_ended(self, playback: _Playback) -> None:
         playback.in_mixer = max(0, playback.in_mixer - 1)
         playback.last_change = time.monotonic()
+        playback.idle_since = None
         self._feed(playback)
 
     def _watchdog(self, playback: _Playback) -> None:
-        """Covers a lost end event (or no event subsystem): the channel is idle but we think it plays."""
+        """Covers a lost end event (or no event subsystem): the channel is idle but we think it plays.
+
+        The grace runs from the moment the channel was first seen idle, not from the last part
+        change: measured from the change, a loop turn landing between the sound's end and its end
+        event (a busy CPU) declared the event lost, started the next announcement, and the late
+        event then ended *that* one's chime early, so its speech was cut by the one after.
+        """
         if playback.in_mixer and not self._channel.get_busy():
-            if not self.end_events or time.monotonic() - playback.last_change > LOST_END_EVENT_GRACE:
+            now = time.monotonic()
+            if playback.idle_since is None:
+                playback.idle_since = now
+            if not self.end_events or now - playback.idle_since > LOST_END_EVENT_GRACE:
                 playback.in_mixer = 0
+                playback.idle_since = None
                 self._feed(playback)
+        else:
+            playback.idle_since = None
 
     def _finish(self, playback: _Playback) -> None:
         self._playback = None

@@ -142,3 +142,56 @@ def test_disabled_in_config_means_silent(make):
     announcer.submit(notice(1), NOW)
     announcer.tick(NOW)
     assert announcer.silent and not announcer.busy and engine.texts == []
+
+
+def _until(condition, seconds=5.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_a_late_end_event_is_not_taken_as_lost(make):
+    """A busy loop turn between a sound's end and its end event must not start the next announcement.
+
+    Before the fix the watchdog counted its grace from the last part change, so after a part
+    longer than the grace it declared the pending event lost at once; the late event then
+    ended the next announcement's chime early and its speech was cut by the one after.
+    """
+    import pygame
+
+    parts = []
+    announcer, _ = make(observer=lambda part, a: parts.append((part, a.notice.seq)))
+    announcer.submit(notice(1, 5, "A-023"), NOW)
+    announcer.submit(notice(2, 12, "B-007"), NOW)
+    announcer.tick(NOW)
+    playback = announcer._playback
+    assert _until(lambda: (announcer.tick(NOW), playback.in_mixer == 2)[1])  # chime playing, speech queued
+    # Let announcement 1 play out without handling its end events, as a stalled loop would.
+    assert _until(lambda: not announcer._channel.get_busy())
+    playback.last_change -= 5  # the parts were handed over long ago
+    announcer.tick(NOW)  # the loop wakes before the end events are handled
+    assert ("end", 1) not in parts and announcer._playback is playback
+    assert announcer.run_until_idle(timeout=10)
+    assert parts == [("chime", 1), ("speech", 1), ("end", 1), ("chime", 2), ("speech", 2), ("end", 2)]
+    pygame.event.clear()
+
+
+def test_nothing_starts_without_the_gate_and_a_closed_gate_cuts(make):
+    parts = []
+    allowed = [False]
+    announcer, _ = make(observer=lambda part, a: parts.append((part, a.notice.seq)))
+    announcer.gate = lambda: allowed[0]
+    announcer.submit(notice(1), NOW)
+    announcer.tick(NOW)
+    assert parts == [] and not announcer.playing
+    allowed[0] = True
+    announcer.tick(NOW)
+    assert announcer.playing and parts[0] == ("chime", 1)
+    allowed[0] = False
+    announcer.tick(NOW)
+    assert not announcer.playing and parts[-1] == ("cut", 1) and not announcer._channel.get_busy()
