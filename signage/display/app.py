@@ -20,6 +20,12 @@ for tests and benchmarks:
 
     notice seq=N kind=call ticket=A-023 counter=5 live=True    every call/recall applied
     shown seq=N mono=T                                          first update showing seq N
+
+Voice (docs/voice.md): with a ZoneVoice the board speaks only while it holds its
+audio zone's lease. Ducking hook: `add_speaking_listener(fn)` calls fn(zone, speaking)
+on the render thread whenever an audio zone that covers this board's counters
+starts or stops speaking (this board's own voice, or another speaker's, relayed by
+the hub); `speaking` says whether any such zone speaks now.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from signage.config import Config, Zone
 from signage.core import hall, protocol
 from signage.core.announcements import CallNotice, notice_for
 from signage.core.layout import LinkStatus, View, build_view
-from signage.display.link import BoardChanged, HubLink, StatusChanged
+from signage.core import messages as m
+from signage.display.link import BoardChanged, HubLink, StatusChanged, VoiceChanged
 from signage.display.renderer import Renderer
 
 log = logging.getLogger("signage.display")
@@ -74,7 +81,8 @@ class Display:
     def __init__(self, config: Config, zone: Zone, screen: pygame.Surface, renderer: Renderer,
                  link: HubLink | None, announcer: Announcer | None = None, *,
                  clock: HallClock, wakeup: threading.Event | None = None, quit_on_escape: bool = False,
-                 snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic):
+                 snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic,
+                 voice=None):
         self.config = config
         self.zone = zone
         self.screen = screen
@@ -98,6 +106,30 @@ class Display:
         self._ticker_t0 = mono()
         self._next_ticker = 0.0
         self._saved: tuple | None = None  # (seq, link state) of the last --snapshot-dir frame
+        self.voice = voice  # signage.announcer.zone_voice.ZoneVoice, or None: speak every call (no lease)
+        # Audio zones that cover this board's counters: their speaking state ducks its media.
+        self.audio_zones = {z.name for z in config.audio.zones if set(z.counters) & set(zone.counters)}
+        self.zone_speaking: dict[str, bool] = {}
+        self._speaking_listeners: list[Callable[[str, bool], None]] = []
+        if voice is not None:
+            voice.on_speaking = self._speaking_changed
+
+    # ------------------------------------------------------------ ducking hook
+
+    def add_speaking_listener(self, listener: Callable[[str, bool], None]) -> None:
+        """listener(zone, speaking) on the render thread, whenever a zone over this board starts or stops."""
+        self._speaking_listeners.append(listener)
+
+    @property
+    def speaking(self) -> bool:
+        return any(self.zone_speaking.values())
+
+    def _speaking_changed(self, zone: str, speaking: bool) -> None:
+        if zone not in self.audio_zones or self.zone_speaking.get(zone, False) == speaking:
+            return
+        self.zone_speaking[zone] = speaking
+        for listener in self._speaking_listeners:
+            listener(zone, speaking)
 
     # ------------------------------------------------------------ loop
 
@@ -119,6 +151,8 @@ class Display:
         now = self.clock()
         if self.announcer is not None:
             self.announcer.tick(now)
+        if self.voice is not None:
+            self.voice.tick(now)
         self._render(now)
 
     def _timeout(self) -> float:
@@ -150,10 +184,16 @@ class Display:
             if isinstance(update, BoardChanged):
                 self.snapshot = update.snapshot
                 self.stale = True
-                if update.event is not None:
-                    notice = notice_for(update.event)
-                    if notice is not None:
-                        self._announce(notice)
+                notice = notice_for(update.event) if update.event is not None else None
+                if notice is not None:
+                    self._announce(notice)
+                if self.voice is not None:
+                    self.voice.board(update.snapshot, notice, self.clock())
+            elif isinstance(update, VoiceChanged):
+                if self.voice is not None:
+                    self.voice.notice(update.notice, self.clock())
+                if isinstance(update.notice, m.SpeakingState):
+                    self._speaking_changed(update.notice.zone, update.notice.speaking)
             elif isinstance(update, StatusChanged):
                 if update.clock_offset is not None:
                     self.clock.offset = update.clock_offset
@@ -168,7 +208,7 @@ class Display:
     def _announce(self, notice: CallNotice) -> None:
         log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind, notice.ticket,
                  notice.counter, notice.live)
-        if self.announcer is not None:
+        if self.announcer is not None and self.voice is None:  # with a lease, ZoneVoice decides
             self.announcer.submit(notice, self.clock())
 
     # ------------------------------------------------------------ drawing

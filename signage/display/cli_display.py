@@ -79,11 +79,21 @@ def run(args: argparse.Namespace, config: Config) -> int:
                     "/usr/share/fonts/truetype/dejavu")
     renderer = Renderer(fonts, {"logo": load_logo(config)})
     clock = HallClock(config.hall.timezone)
+    audio_zone = None if args.silent else board_audio_zone(config, zone, token)
+    if not args.silent and audio_zone is None:
+        log.info("no audio zone lets this board's token speak over its counters: silent")
+    announcer = None if audio_zone is None else make_announcer(config, audio_zone)
+    speaks = announcer is not None and not announcer.silent and audio_zone is not None
     link = HubLink(url, token, client=f"display-{zone.name}", history_limit=config.hub.history,
-                   clock=clock, wake=wakeup.set)
-    announcer = None if args.silent else make_announcer(config)
+                   clock=clock, wake=wakeup.set, announce=speaks, zones=(audio_zone.name,) if speaks else (),
+                   lease_seconds=config.audio.lease_seconds)
+    voice = None
+    if speaks:
+        from signage.announcer.zone_voice import ZoneVoice
+
+        voice = ZoneVoice(announcer, link, audio_zone, config.announcer.max_age_seconds)
     display = Display(config, zone, screen, renderer, link, announcer, clock=clock, wakeup=wakeup,
-                      quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir)
+                      quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir, voice=voice)
     log.info("display %dx%d, zone %s (%d counters), hub %s, announcer %s, framebuffer acceleration %s",
              *screen.get_size(), zone.name, len(zone.counters), url, "on" if announcer else "off",
              os.environ.get("SDL_FRAMEBUFFER_ACCELERATION", "SDL default"))
@@ -98,7 +108,17 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return 1 if display.status.state == "denied" else 0
 
 
-def make_announcer(config: Config):
+def board_audio_zone(config: Config, zone, token_secret: str):
+    """The audio zone a speaking board asks for: the first that covers its counters and lets its token speak."""
+    token = config.token(token_secret)
+    name = token.name if token else ""
+    for audio in config.audio.zones:
+        if set(audio.counters) & set(zone.counters) and (audio.speakers is None or name in audio.speakers):
+            return audio
+    return None
+
+
+def make_announcer(config: Config, audio_zone=None):
     """The started announcer, or None when announcer.enabled is false.
 
     The loop takes any object with submit/handle_event/tick/busy; None means silent.
@@ -108,6 +128,6 @@ def make_announcer(config: Config):
     from signage.announcer.service import Announcer
 
     announcer = Announcer(config.announcer, counters={c.number: c.name for c in config.counters},
-                          locale=config.hall.locale)
+                          locale=config.hall.locale, languages=audio_zone.languages if audio_zone else None)
     announcer.start()  # never raises: without audio it stays silent with one warning
     return announcer

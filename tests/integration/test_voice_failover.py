@@ -61,3 +61,18 @@ def test_repeated_failovers(rig):
     rounds = int(os.environ.get("SIGNAGE_VOICE_FAILOVERS", "3"))
     report = failover_run(rig, failovers=rounds, calls_per_round=3)
     check(report)
+
+
+def test_a_board_and_an_announcer_share_one_voice(tmp_path):
+    """A board (`signage display`) speaks only while it holds the lease; killed, the announcer takes over."""
+    rig = VoiceRig(tmp_path, announcers=0, lease_seconds=LEASE)
+    rig.names = ["display-semua", "pa"]
+    try:
+        rig.start()
+        assert rig.holder() == "display-semua"  # first to join
+        report = failover_run(rig, failovers=1, calls_per_round=4, restart=False)
+        check(report)
+        assert {name for where in report.results.found.values() for name in where} == {"display-semua-0.raw",
+                                                                                       "pa-0.raw"}
+    finally:
+        rig.stop()

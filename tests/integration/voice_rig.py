@@ -121,6 +121,7 @@ class VoiceRig:
         return self
 
     def spawn(self, name: str, hub_url: str | None = None) -> Run:
+        """`display-semua` starts a board (`signage display`), any other name a headless announcer."""
         n = sum(1 for r in self.runs if r.name == name)
         capture = self.tmp / f"{name}-{n}.raw"
         log = self.tmp / f"{name}-{n}.log"
@@ -128,10 +129,13 @@ class VoiceRig:
         env.update(SDL_AUDIODRIVER="disk", SDL_DISKAUDIOFILE=str(capture), SDL_VIDEODRIVER="dummy",
                    PYGAME_HIDE_SUPPORT_PROMPT="1")
         url = hub_url or self.hub_url_override or self.hub.url
+        if name.startswith("display-"):
+            command = ["display", "--windowed", "320x180", "--zone", name.removeprefix("display-")]
+        else:
+            command = ["announcer", "--name", name, "--zone", "aula"]
         with open(log, "w") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "signage", "announcer", "--config", str(self.config_path),
-                                     "--hub", url, "--name", name, "--zone", "aula"],
-                                    stdout=out, stderr=subprocess.STDOUT, env=env)
+            proc = subprocess.Popen([sys.executable, "-m", "signage", *command, "--config", str(self.config_path),
+                                     "--hub", url], stdout=out, stderr=subprocess.STDOUT, env=env)
         run = Run(name, capture, log, proc)
         self.runs.append(run)
         return run
