@@ -359,7 +359,7 @@
   function stateFromWelcome(welcome) {
     var s = welcome.state, state = emptyState(welcome.seq, s.day);
     s.counters.forEach(function (c) {
-      state.counters[c.counter] = {ticket: c.ticket, service: c.service, since: c.since};
+      state.counters[c.counter] = {ticket: c.ticket, service: c.service, since: c.since, seq: c.seq};
     });
     Object.keys(s.waiting || {}).forEach(function (k) { state.waiting[k] = s.waiting[k]; });
     return state;
@@ -379,7 +379,8 @@
       next.counters[event.counter] = {
         ticket: event.ticket,
         service: event.service || (event.type === "recalled" && before ? before.service : null),
-        since: event.at
+        since: event.at,
+        seq: event.seq  // the call's seq: its voice receipt is keyed by it
       };
     } else if (event.type === "cleared") {
       next.counters[event.counter] = {ticket: null, service: null, since: event.at};
