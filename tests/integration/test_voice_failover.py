@@ -76,3 +76,24 @@ def test_a_board_and_an_announcer_share_one_voice(tmp_path):
                                                                                        "pa-0.raw"}
     finally:
         rig.stop()
+
+
+def test_bilingual_zone_speaks_indonesian_then_english(tmp_path):
+    rig = VoiceRig(tmp_path, announcers=1, lease_seconds=LEASE, languages=("id", "en"))
+    try:
+        rig.start()
+        calls = {rig.call(5, "A-023"): (5, "A-023"), rig.call(12, "B-007"): (12, "B-007")}
+        rig.wait_receipts(calls, 60)
+        rig.stop_announcers()
+        indonesian = rig.results(rig.speech(calls, "id"))
+        english = rig.results(rig.speech(calls, "en"))
+        assert all(indonesian.found[seq] == ["a1-0.raw"] for seq in calls), indonesian.found
+        assert all(english.found[seq] == ["a1-0.raw"] for seq in calls), english.found
+        capture = (tmp_path / "a1-0.raw").read_bytes()
+        from audio_harness import find_all
+
+        for seq in calls:  # in turn: the Indonesian phrase, then the English one
+            pcm_id, pcm_en = rig.speech({seq: calls[seq]}, "id")[seq], rig.speech({seq: calls[seq]}, "en")[seq]
+            assert find_all(capture, pcm_id)[0] < find_all(capture, pcm_en)[0]
+    finally:
+        rig.stop()

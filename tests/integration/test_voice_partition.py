@@ -112,3 +112,18 @@ def test_receipts_survive_a_hub_sigkill(tmp_path):
         assert overlaps(results.intervals) == []
     finally:
         rig.stop()
+
+
+def test_call_wait_spoken_exits_0_once_the_announcer_spoke(tmp_path):
+    import subprocess
+
+    rig = VoiceRig(tmp_path, announcers=1, lease_seconds=LEASE).start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "signage", "call", "--config", str(rig.config_path),
+                               "--hub", rig.hub.url, "--token", rig.operator, "4", "D-004", "--wait-spoken"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "diumumkan ✓" in done.stdout
+        assert list(rig.receipts().values()) == [("spoken", None)]
+    finally:
+        rig.stop()
