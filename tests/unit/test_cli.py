@@ -17,7 +17,7 @@ SUBCOMMANDS = {
     "hub": [], "display": [], "render": ["--state", "s.json", "--size", "640x360", "--out", "x.png"], "say": ["A-001", "5"],
     "demo": [], "call": ["5", "A-001"], "recall": ["5"], "clear": ["5"], "ticker": ["teks"], "next": ["5"],
     "skip": ["5"], "done": ["5"], "transfer": ["5", "POLRES-01"], "issue": ["POLRES-01"], "watch": [],
-    "check-config": [],
+    "check-config": [], "announcer": [],
 }
 
 
