@@ -77,9 +77,12 @@ class ZoneVoice:
             self.announcer.drop_pending()
 
     def _catch_up(self, voice: m.Voice | None, now: datetime) -> None:
-        if voice is None or not voice.you or self.snapshot is None:
+        if voice is None or not voice.you:
             return
-        calls = v.notices_from_history(self.snapshot.history)
+        # The hub's list of unspoken calls, and our own history for anything it did not send.
+        calls = v.notices_from_calls(voice.calls)
+        if self.snapshot is not None:
+            calls += v.notices_from_history(self.snapshot.history)
         for notice in v.to_announce(calls, voice.watermark, voice.receipted, now, self.max_age, self.zone.counters):
             if notice.seq not in self.done:
                 self.announcer.submit(notice, now)

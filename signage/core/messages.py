@@ -265,6 +265,18 @@ class Voice:
     you: bool = False  # the recipient holds the lease
     watermark: int = 0  # every call of the zone up to this seq has a receipt
     receipted: tuple[int, ...] = ()  # calls above the watermark that have one
+    calls: tuple["VoiceCall", ...] = ()  # to the holder: the zone's live calls without a receipt, oldest first
+
+
+@dataclass(frozen=True)
+class VoiceCall:
+    """A call still to be spoken, as the hub hands it to a new holder (its own history may not reach back)."""
+
+    seq: int
+    kind: str  # "call" | "recall"
+    ticket: str
+    counter: int
+    at: datetime
 
 
 @dataclass(frozen=True)

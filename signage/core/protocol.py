@@ -365,6 +365,10 @@ def to_wire(message: Any) -> dict:
             out["voice"] = {"zones": [_plain(z) for z in message.voice.zones],
                             "receipts": [to_wire(r) for r in message.voice.receipts]}
         return out
+    if isinstance(message, m.Voice):
+        out = {"type": kind, **_plain(message)}
+        out["calls"] = [[c.seq, c.kind, c.ticket, c.counter, _time(c.at)] for c in message.calls]
+        return out
     if isinstance(message, (m.Beat, m.Spoken, m.Skipped, m.Speaking) + m.HUB_NOTICES):
         return {"type": kind, **_plain(message)}
     if isinstance(message, m.Ack):
@@ -441,6 +445,9 @@ def from_wire(obj: dict) -> Any:
             cls = _NOTICES[kind]
             values = {f.name: (tuple(obj[f.name]) if isinstance(obj.get(f.name), list) else obj[f.name])
                       for f in fields(cls) if f.name in obj}
+            if cls is m.Voice:
+                values["calls"] = tuple(m.VoiceCall(int(s), str(k), str(t), int(c), _parse_time(a))
+                                        for s, k, t, c, a in obj.get("calls", ()))
             return cls(**values)
         if kind == "ack":
             event = from_wire(obj["event"]) if obj.get("event") else None

@@ -178,6 +178,7 @@ def with_epochs(desk: Desk, epochs: Mapping[str, int]) -> Desk:
 @dataclass(frozen=True)
 class ZoneBook:
     calls: Mapping[int, datetime] = field(default_factory=dict)  # seq -> when the hub recorded the call
+    details: Mapping[int, m.VoiceCall] = field(default_factory=dict)  # seq -> what to say
     receipts: Mapping[int, m.Receipt] = field(default_factory=dict)
 
 
@@ -190,9 +191,16 @@ def zone_of_counter(zones: Iterable[AudioZone], counter: int) -> AudioZone | Non
     return next((z for z in zones if counter in z.counters), None)
 
 
-def book_call(book: Book, zone: str, seq: int, at: datetime) -> Book:
+def book_call(book: Book, zone: str, seq: int, at: datetime, call: m.VoiceCall | None = None) -> Book:
     z = book.zones.get(zone, ZoneBook())
-    return replace(book, zones={**book.zones, zone: replace(z, calls={**z.calls, seq: at})})
+    details = {**z.details, seq: call} if call is not None else z.details
+    return replace(book, zones={**book.zones, zone: replace(z, calls={**z.calls, seq: at}, details=details)})
+
+
+def unspoken(book: Book, zone: str, now: datetime, max_age: float, limit: int = 64) -> tuple[m.VoiceCall, ...]:
+    """What a new holder must speak, as the hub knows it: the waiting calls (the newest `limit`)."""
+    z = book.zones.get(zone, ZoneBook())
+    return tuple(z.details[s] for s in waiting(book, zone, now, max_age) if s in z.details)[-limit:]
 
 
 def book_receipt(book: Book, receipt: m.Receipt) -> tuple[Book, bool]:
@@ -238,6 +246,10 @@ def to_announce(calls: Iterable[CallNotice], watermark_seq: int, receipted: Iter
               if c.seq > watermark_seq and c.seq not in done and c.counter in counters
               and not _expired(c.at, now, max_age)}
     return [chosen[s] for s in sorted(chosen)]
+
+
+def notices_from_calls(calls: Iterable[m.VoiceCall]) -> list[CallNotice]:
+    return [CallNotice(c.seq, c.kind, c.ticket, c.counter, c.at, True) for c in calls]
 
 
 def notices_from_history(history: Iterable[m.HistoryEntry]) -> list[CallNotice]:

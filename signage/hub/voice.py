@@ -60,7 +60,9 @@ class VoiceDesk:
         zone = v.zone_of_counter(self.zones, event.counter)
         if zone is None:
             return None
-        self.book = v.book_call(self.book, zone.name, event.seq, event.at)
+        kind = "call" if isinstance(event, m.Called) else "recall"
+        call = m.VoiceCall(event.seq, kind, event.ticket, event.counter, event.at)
+        self.book = v.book_call(self.book, zone.name, event.seq, event.at, call)
         return zone.name
 
     # ------------------------------------------------------------ connections
@@ -183,8 +185,10 @@ class VoiceDesk:
 
     def _tell(self, client: "Client", cid: int, lease: v.Lease) -> None:
         you = lease.holder == cid
-        mark, receipted = (v.watermark(self.book, lease.zone, self.hub.clock(), self.max_age) if you else (0, ()))
-        frame = m.Voice(lease.zone, lease.label, lease.epoch, you, mark, receipted)
+        now = self.hub.clock()
+        mark, receipted = v.watermark(self.book, lease.zone, now, self.max_age) if you else (0, ())
+        calls = v.unspoken(self.book, lease.zone, now, self.max_age) if you else ()
+        frame = m.Voice(lease.zone, lease.label, lease.epoch, you, mark, receipted, calls)
         self.hub._push(client, protocol.encode(frame).encode())
 
     def _to_subscribers(self, notice: m.HubNotice, role: str) -> None:

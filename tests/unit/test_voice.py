@@ -125,10 +125,27 @@ def test_voice_messages_round_trip_and_are_strict():
     for message in (m.Beat("b1"), m.Spoken("r1", 5, "aula", 2), m.Skipped("r2", 6, "aula", 2, "stale"),
                     m.Speaking("aula", True)):
         assert protocol.parse_client_frame(protocol.encode(message)) == message
-    for notice in (m.Voice("aula", "pa#1", 3, True, 5, (7, 9)), m.Receipt(5, "aula", 3, "spoken", None, "pa#1"),
+    call = m.VoiceCall(8, "recall", "A-008", 2, T0)
+    for notice in (m.Voice("aula", "pa#1", 3, True, 5, (7, 9)), m.Voice("aula", "pa#1", 3, True, 5, (7,), (call,)), m.Receipt(5, "aula", 3, "spoken", None, "pa#1"),
                    m.VoiceQueue("aula", (6, 8)), m.SpeakingState("aula", False)):
         assert protocol.parse_hub_frame(protocol.encode(notice)) == notice
     with pytest.raises(ProtocolError, match="reason: expected one of"):
         protocol.parse_client_frame('{"type":"skipped","id":"x","seq":1,"zone":"a","epoch":1,"reason":"bored"}')
     with pytest.raises(ProtocolError, match="seq: expected a positive integer"):
         protocol.parse_client_frame('{"type":"spoken","id":"x","seq":0,"zone":"a","epoch":1}')
+
+
+def test_the_hub_hands_a_new_holder_the_unspoken_calls_its_history_may_not_reach():
+    book = v.Book()
+    for seq in range(1, 31):
+        call = m.VoiceCall(seq, "call", f"A-{seq:03d}", seq % 3 + 1, T0 + timedelta(seconds=seq))
+        book = v.book_call(book, "aula", seq, call.at, call)
+    for seq in range(1, 26):
+        if seq != 4:
+            book, _ = v.book_receipt(book, m.Receipt(seq, "aula", 1, "spoken"))
+    now = T0 + timedelta(seconds=40)
+    assert [c.seq for c in v.unspoken(book, "aula", now, 120)] == [4, 26, 27, 28, 29, 30]
+    mark, receipted = v.watermark(book, "aula", now, 120)
+    chosen = v.to_announce(v.notices_from_calls(v.unspoken(book, "aula", now, 120)), mark, receipted, now, 120,
+                           ZONE.counters)
+    assert [c.seq for c in chosen] == [4, 26, 27, 28, 29, 30]
