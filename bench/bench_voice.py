@@ -86,6 +86,8 @@ def main() -> int:
          f"{percentile(baseline, 99) * 1000:.1f} ms", f"{max(baseline) * 1000:.1f} ms", len(baseline)],
     ]))
     print()
+    skipped = {seq: reason for seq, (status, reason) in report.receipts.items() if status == "skipped"}
+    print(f"- skipped with a receipt (queue rules, not losses): {skipped}")
     print(f"- calls: {len(report.calls)}; missing: {len(report.missing)} {report.missing}; heard twice: "
           f"{len(report.duplicates)} {report.duplicates} (≤ 1 per failover is the declared re-speak); "
           f"overlapping intervals: {len(overlaps(report.results.intervals))}; "
