@@ -11,9 +11,9 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # fonts-dejavu-core: board font; python3-venv: the virtualenv itself; shellcheck: checks deploy/install.sh;
 # nodejs: runs hub.js against the session vectors.
 APT_PACKAGES := python3-venv espeak-ng libespeak-ng1 xvfb xauth fonts-dejavu-core chromium \
-                tesseract-ocr sox imagemagick procps shellcheck nodejs
+                tesseract-ocr sox imagemagick procps shellcheck nodejs zbar-tools
 
-.PHONY: demo test bench system venv clean
+.PHONY: demo test bench wheel system venv clean
 
 demo: system venv
 	$(PY) -m signage demo $(DEMO_ARGS)
@@ -23,6 +23,10 @@ test: system venv
 
 bench: system venv
 	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+# The wheel alone (tests/e2e/test_wheel.py builds one and runs it in a clean venv outside the checkout).
+wheel: venv
+	$(PY) -m pip wheel -q --no-deps -w dist .
 
 system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -41,4 +45,4 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache
+	rm -rf $(VENV) var build dist *.egg-info .pytest_cache

@@ -29,6 +29,10 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "footprint": ("bench_footprint.py", [], ["--seconds", "15", "--warmup", "12"]),
     "display": ("bench_display.py", [], ["--calls", "30", "--idle", "10"]),
     "announcer": ("bench_announcer.py", [], ["--events", "10", "--gaps", "4"]),
+    "hostile": ("bench_hostile.py", [], ["--frames", "500", "--rounds", "1"]),
+    "estimate": ("bench_estimate.py", [], ["--days", "3"]),
+    "playback": ("bench_playback.py", [], ["--rounds", "2"]),
+    "fleet": ("bench_fleet.py", [], ["--seconds", "6", "--rounds", "1", "--shots", "12"]),
 }
 
 

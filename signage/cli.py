@@ -31,6 +31,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
     ("announcer", "signage.announcer.cli_announcer", "speak an audio zone's calls, headless, while holding its lease"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
+    ("printer", "signage.printer.cli_printer", "print the tickets a kiosk issues (ESC/POS ticket printer)"),
 ]
 
 
@@ -46,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check-config":
             return check_config(args)
+        if getattr(args, "without_config", False):  # signage init writes the config
+            return args.run(args, None)
+        if args.command == "demo" and not (args.config or os.environ.get("SIGNAGE_CONFIG")
+                                           or os.path.exists("config.yaml")):
+            from signage.cli_fleet import packaged_config_path
+
+            with packaged_config_path() as example:  # outside a checkout: the hall shipped in the package
+                return args.run(args, load_config(example))
         config = load_config(args.config)
         return args.run(args, config)
     except ConfigError as exc:
@@ -141,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(module)
         p = add(name, help, mod.run)
         mod.add_arguments(p)
+    from signage import cli_fleet  # screenshot, identify, restart, init
+
+    cli_fleet.add_subcommands(add, common, client)
     return parser
 
 
@@ -156,12 +168,13 @@ def check_config(args: argparse.Namespace) -> int:
     if args.strict and findings:
         print("\n".join(findings), file=sys.stderr)
         return EXIT_USAGE
-    roles = {role: sum(1 for t in cfg.tokens if t.role == role) for role in ("operator", "display", "kiosk")}
+    roles = {role: sum(1 for t in cfg.tokens if t.role == role) for role in ("operator", "display", "kiosk", "admin")}
     print(f"{cfg.path}: OK")
     print(f"  hall      {cfg.hall.name} ({cfg.hall.timezone_name}, {cfg.hall.timezone_label}, locale {cfg.hall.locale})")
     print(f"  layout    {len(cfg.agencies)} agencies, {len(cfg.counters)} counters, {len(cfg.services)} services, "
           f"{len(cfg.display.zones)} zones ({', '.join(z.name for z in cfg.display.zones)})")
-    print(f"  tokens    {roles['operator']} operator, {roles['display']} display, {roles['kiosk']} kiosk")
+    print(f"  tokens    {roles['operator']} operator, {roles['display']} display, {roles['kiosk']} kiosk, "
+          f"{roles['admin']} admin")
     print(f"  hub       {cfg.hub.host}:{cfg.hub.port}, journal {cfg.hub.journal} (sync {cfg.hub.sync})")
     print(f"  announcer {'on' if cfg.announcer.enabled else 'off'}, voice {cfg.announcer.voice}, "
           f"repeat {cfg.announcer.repeat}")

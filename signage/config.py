@@ -22,13 +22,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from signage.core import tickets
-from signage.core.config import (DEFAULTS, LOCALES, AudioConfig, AudioZone, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, Agency,
-                                 AnnouncerConfig, Config, Counter, DisplayConfig, HallConfig, HubConfig, QueueConfig,
-                                 RateLimit, Service, Token, Zone, fallback_counter_name)
+from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, Agency,
+                                 AnnouncerConfig, AudioConfig, AudioZone, Config, Counter, DisplayConfig, FleetConfig,
+                                 HallConfig, HubConfig, NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service,
+                                 Token, Zone, fallback_counter_name)
 from signage.core.text import problem as text_problem
 from signage.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AudioConfig", "AudioZone", "AnnouncerConfig", "Config", "Counter", "DisplayConfig",
+__all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AudioConfig", "AudioZone", "AnnouncerConfig", "Config",
+           "Counter", "DisplayConfig", "FleetConfig",
            "HallConfig", "HubConfig", "QueueConfig", "RateLimit", "Service", "Token", "Zone", "load_config",
            "parse_config"]
 
@@ -215,7 +217,8 @@ class _Validator:
             return None
         self.check_text(raw)
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens", "audio", "audio_zones"}, "")
+                                "display", "announcer", "tokens", "notify", "printer", "fleet", "audio",
+                                "audio_zones"}, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -230,11 +233,44 @@ class _Validator:
         display = self.display(self.section(raw, "display", "", required=False), numbers)
         announcer = self.announcer(self.section(raw, "announcer", "", required=False))
         tokens = self.tokens(raw, numbers)
+        notify = self.notify(self.section(raw, "notify", "", required=False))
+        printer = self.printer(self.section(raw, "printer", "", required=False))
+        fleet = self.fleet(self.section(raw, "fleet", "", required=False))
         audio = self.audio(raw, numbers, tokens, hall)
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens, audio)
+                      announcer, tokens, notify, printer, fleet, audio)
+
+    def notify(self, raw: dict) -> NotifyConfig | None:
+        p = "notify."
+        self.unknown_keys(raw, {"when_ahead", "webhook", "webhook_timeout", "webhook_retries", "webhook_queue"}, p)
+        ahead = self.get(raw, "when_ahead", p, _int_range(0, 100), "an integer 0-100")
+        webhook = self.get(raw, "webhook", p, _http_url, "an http:// or https:// URL")
+        timeout = self.get(raw, "webhook_timeout", p, _pos_number, "a positive number of seconds")
+        retries = self.get(raw, "webhook_retries", p, _int_range(0, 20), "an integer 0-20")
+        queue = self.get(raw, "webhook_queue", p, _int_range(1, 100_000), "an integer 1-100000")
+        if None in (ahead, timeout, retries, queue) or ("webhook" in raw and raw["webhook"] and webhook is None):
+            return None
+        return NotifyConfig(ahead, webhook, timeout, retries, queue)
+
+    def printer(self, raw: dict) -> PrinterConfig | None:
+        self.unknown_keys(raw, {"paper"}, "printer.")
+        paper = self.get(raw, "paper", "printer.", _choice((58, 80)), "58 or 80 (mm)")
+        return PrinterConfig(paper) if paper is not None else None
+
+    def fleet(self, raw: dict) -> FleetConfig | None:
+        p = "fleet."
+        self.unknown_keys(raw, {"heartbeat_seconds", "alert_after_seconds", "disk_low_mb"}, p)
+        beat = self.get(raw, "heartbeat_seconds", p, _pos_number, "a positive number of seconds")
+        after = self.get(raw, "alert_after_seconds", p, _pos_number, "a positive number of seconds")
+        disk = self.get(raw, "disk_low_mb", p, _nonneg_number, "a number of megabytes >= 0")
+        if None in (beat, after, disk):
+            return None
+        if after < beat:
+            self.fail(f"{p}alert_after_seconds", f"{after:g} is shorter than fleet.heartbeat_seconds ({beat:g}): "
+                                                 "every client would look missing between heartbeats")
+        return FleetConfig(float(beat), float(after), float(disk))
 
     def hall(self, raw: dict) -> HallConfig | None:
         p = "hall."
@@ -257,7 +293,7 @@ class _Validator:
         p = "hub."
         self.unknown_keys(raw, {"host", "port", "journal", "sync", "max_message_bytes", "rate",
                                 "send_queue", "replay_window", "history", "allowed_origins",
-                                "ping_interval", "ping_timeout", "compression", "server_names"}, p)
+                                "ping_interval", "ping_timeout", "compression", "server_names", "public_url"}, p)
         host = self.get(raw, "host", p, _text, "a host name or address")
         port = self.get(raw, "port", p, _int_range(0, 65535), "a port number 0-65535")
         journal = self.get(raw, "journal", p, _text, "a file path")
@@ -276,12 +312,13 @@ class _Validator:
         ping_timeout = self.get(raw, "ping_timeout", p, _pos_number, "a positive number of seconds")
         compression = self.get(raw, "compression", p, _bool, "true or false")
         names = self.get(raw, "server_names", p, _str_list, "a list of host names such as hub.mpp.local")
+        public_url = self.get(raw, "public_url", p, _http_url, "an http:// or https:// URL such as http://10.0.0.5:8765")
         if None in (host, port, journal, sync, max_bytes, per_second, burst, send_queue, replay, history,
                     origins, ping_interval, ping_timeout, compression, names):
             return None
         return HubConfig(host, port, self.resolve(journal), sync, max_bytes, RateLimit(per_second, burst),
                          send_queue, replay, history, tuple(origins), ping_interval, ping_timeout,
-                         compression, tuple(n.lower() for n in names))
+                         compression, tuple(n.lower() for n in names), (public_url or "").rstrip("/"))
 
     def resolve(self, value: str) -> Path:
         path = Path(os.path.expanduser(value))
@@ -554,6 +591,12 @@ def _text_problems(value: Any, where: str = "", seen: set[int] | None = None):
 
 def _text(v: Any) -> str | None:
     return v.strip() if isinstance(v, str) and v.strip() else None
+
+
+def _http_url(v: Any) -> str | None:
+    if v == "":
+        return ""
+    return v.strip() if isinstance(v, str) and re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", v.strip()) else None
 
 
 def _secret(v: Any) -> str | None:

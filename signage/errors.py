@@ -57,6 +57,13 @@ ERROR_CODES = frozenset(
         "storage_failed",  # journal write failed; the command was NOT applied
         "conflict",  # same id reused for a different command
         "internal_error",  # a hub bug while deciding this command; it was NOT applied
+        # admin actions (signage.hub.fleet)
+        "unknown_client",  # no client of that name has sent a heartbeat
+        "offline",  # that client is known but not connected
+        "busy",  # a screenshot of that client is already on its way
+        "timeout",  # that client did not answer the action in time
+        "bad_screenshot",  # its answer was not a PNG within the bounds
+        "action_failed",  # it answered that it could not do it
     }
 )
 

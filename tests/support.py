@@ -88,7 +88,7 @@ class Raw:
 
     async def nothing(self, wait: float = 0.3) -> bool:
         try:
-            await asyncio.wait_for(self.ws.recv(), wait)
+            await asyncio.wait_for(self.ws.recv(), timeout(wait))
         except asyncio.TimeoutError:
             return True
         return False

@@ -11,11 +11,14 @@ The display owns pygame and its event loop and drives us from its main thread:
 
 One reserved mixer channel plays an announcement's parts back to back (chime,
 speech, pause, speech, …). The next part is handed over with Channel.queue as soon
-as it exists, so speech follows the chime without a gap; the mixer's end event
-(Channel.set_endevent) says when a part really ended — no timers guess it. Speech is
-requested from the TTS worker the moment an announcement starts, so it is synthesised
-while the chime plays. No method raises into the display loop: failures are logged
-and the announcer carries on, silent if it must.
+as it exists, so speech follows the chime without a gap. What has really ended is
+read from the channel itself (get_sound/get_queue: pygame's own record, updated by
+its end-of-sound callback); the mixer's end event (Channel.set_endevent) only says
+"look now" — no timers guess, and end events are never counted (see _settle: counted
+events cut sounds under CPU load). Speech is requested from the TTS worker the moment
+an announcement starts, so it is synthesised while the chime plays. No method raises
+into the display loop: failures are logged and the announcer carries on, silent if
+it must.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from signage.core.announcements import (
 )
 from signage.core.config import fallback_counter_name
 from signage.core.phrases import build_phrase
+from signage.core.text import for_log
 from signage.errors import AudioUnavailable
 
 log = logging.getLogger(__name__)
@@ -56,7 +60,7 @@ log = logging.getLogger(__name__)
 MIXER_SETTINGS = {"frequency": 22050, "size": -16, "channels": 1, "buffer": 512}
 PAUSE_SECONDS = 0.5  # between repeats of one announcement
 SPEECH_WAIT_LIMIT = 10.0  # give up on a synthesis that takes longer: chime only
-LOST_END_EVENT_GRACE = 1.0  # channel idle this long without an end event: treat as ended
+STALL_SLACK = 5.0  # a sound still "playing" 2x its length + this after it started: the mixer is stuck
 
 _end_event_type: int | None = None
 
@@ -100,9 +104,8 @@ class _Playback:
     speech: dict[str, Future]  # language -> WAV path
     parts: list[str]  # not yet handed to the mixer
     languages: list[str]  # the language of each speech part not yet handed over
-    in_mixer: int = 0  # handed to the channel (playing or queued) and not yet ended
-    speech_sounds: dict = field(default_factory=dict)
-    idle_since: float | None = None  # the channel was first seen idle while parts were in the mixer
+    in_mixer: list = field(default_factory=list)  # Sounds handed to the channel, not yet ended, oldest first
+    speech_sounds: dict = field(default_factory=dict)  # language -> Sound
     started: float = field(default_factory=time.monotonic)
     last_change: float = field(default_factory=time.monotonic)
 
@@ -243,15 +246,15 @@ class Announcer:
             if self.queue.pending:
                 self._start_next(now)
             return
-        if playback.in_mixer == 0 or (playback.in_mixer == 1 and playback.parts):
-            self._feed(playback)
-        self._watchdog(playback)
+        self._feed(playback)
+        if self._playback is playback:  # not finished or cut by the lease meanwhile
+            self._check_stall(playback)
 
     @_never_raises
     def handle_event(self, event) -> None:
         if getattr(event, "type", None) != _end_event_type or self._playback is None:
             return
-        self._part_ended(self._playback)
+        self._feed(self._playback)  # a hint to look now: which sound ended is read from the channel
 
     def run_until_idle(self, timeout: float = 120.0) -> bool:
         """A small event loop for standalone use (signage say, tests): True when all was played."""
@@ -306,26 +309,63 @@ class Announcer:
 
     def _feed(self, playback: _Playback) -> None:
         """Hand parts to the channel: one playing plus one queued behind it."""
-        while playback.parts and playback.in_mixer < 2:
+        self._settle(playback)
+        while playback.parts and len(playback.in_mixer) < 2:
             if not self._allowed():
                 self._cut(playback)
                 return
             sound = self._sound_for(playback, playback.parts[0])
             if sound is None:
                 break  # speech still being synthesised
-            if playback.in_mixer == 0:
-                self._channel.play(sound)
+            if playback.in_mixer and playback.in_mixer[-1] is sound:
+                break  # the same Sound twice in a row could not be told apart by _settle: wait for it
+            if playback.in_mixer:
+                self._channel.queue(sound)  # behind the one playing: the mixer starts it without a gap
             else:
-                self._channel.queue(sound)
+                self._channel.play(sound)  # nothing of ours plays (_settle): this cuts nothing
             part = playback.parts.pop(0)
             if part == SPEECH:
                 playback.languages.pop(0)
-            playback.in_mixer += 1
+            playback.in_mixer.append(sound)
             playback.last_change = time.monotonic()
             if self.observer and part in (CHIME, SPEECH):
                 self.observer(part, playback.announcement)
-        if playback.in_mixer == 0 and not playback.parts:
+        if not playback.in_mixer and not playback.parts:
             self._finish(playback)
+
+    def _settle(self, playback: _Playback) -> None:
+        """Drop from in_mixer the sounds that have really ended, as the channel itself tells.
+
+        Not by counting end events: pygame posts one before its callback has updated the
+        channel, and a busy loop reads it late, so a count drifts. It did: a sound ending
+        while the loop was drawing was counted by an idle-channel check and again by its
+        late event, and the next Channel.play cut the chime that had just started (the
+        CI flake of issue 10, and a clipped chime in a busy hall). get_sound() and
+        get_queue() are pygame's own record, read under the GIL; a sound that has just
+        ended may still be get_sound() for a moment, which only delays the next step.
+        """
+        channel = self._channel
+        current, queued = channel.get_sound(), channel.get_queue()
+        if current is None and queued is not None and not channel.get_busy():
+            # pygame-ce's end callback looks for a queued sound before it takes the GIL: a sound
+            # queued in that instant is left queued behind nothing. Start it (late, never lost).
+            channel.play(queued)
+            current = queued
+        flight = playback.in_mixer
+        ended = next((i for i, sound in enumerate(flight) if sound is current), len(flight))
+        if ended:
+            del flight[:ended]
+            playback.last_change = time.monotonic()
+
+    def _check_stall(self, playback: _Playback) -> None:
+        """A mixer that stopped making progress (device lost) must not hold the queue forever."""
+        if not playback.in_mixer:
+            return
+        limit = 2 * max(sound.get_length() for sound in playback.in_mixer) + STALL_SLACK
+        if time.monotonic() - playback.last_change > limit:
+            log.warning("announcer: the mixer has played nothing new for %.0f s; announcement of %s abandoned",
+                        limit, for_log(playback.announcement.notice.ticket))
+            self._abandon()
 
     def _sound_for(self, playback: _Playback, part: str):
         if part == CHIME:
@@ -350,31 +390,6 @@ class Announcer:
             playback.speech_sounds[language] = sound
         return playback.speech_sounds[language]
 
-    def _part_ended(self, playback: _Playback) -> None:
-        playback.in_mixer = max(0, playback.in_mixer - 1)
-        playback.last_change = time.monotonic()
-        playback.idle_since = None
-        self._feed(playback)
-
-    def _watchdog(self, playback: _Playback) -> None:
-        """Covers a lost end event (or no event subsystem): the channel is idle but we think it plays.
-
-        The grace runs from the moment the channel was first seen idle, not from the last part
-        change: measured from the change, a loop turn landing between the sound's end and its end
-        event (a busy CPU) declared the event lost, started the next announcement, and the late
-        event then ended *that* one's chime early, so its speech was cut by the one after.
-        """
-        if playback.in_mixer and not self._channel.get_busy():
-            now = time.monotonic()
-            if playback.idle_since is None:
-                playback.idle_since = now
-            if not self.end_events or now - playback.idle_since > LOST_END_EVENT_GRACE:
-                playback.in_mixer = 0
-                playback.idle_since = None
-                self._feed(playback)
-        else:
-            playback.idle_since = None
-
     def _finish(self, playback: _Playback) -> None:
         self._playback = None
         self.queue = finish(self.queue)
@@ -386,8 +401,17 @@ class Announcer:
     def _cut(self, playback: _Playback) -> None:
         """The lease ran out: silence now, and no receipt (the next holder speaks this call again)."""
         log.warning("voice lease lost: cutting seq %d short", playback.announcement.notice.seq)
-        if self._channel is not None:
-            self._channel.stop()
+        channel = self._channel
+        if channel is not None:
+            # Channel.stop() starts the sound queued behind (pygame's end callback plays the queue):
+            # muted, that one is stopped too.
+            queued = channel.get_queue() is not None
+            if queued:
+                channel.set_volume(0.0)
+            channel.stop()
+            if queued:
+                channel.stop()
+                channel.set_volume(1.0)
         self._playback = None
         self.queue = finish(self.queue)
         if self.observer:

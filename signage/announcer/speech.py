@@ -9,7 +9,9 @@ pyttsx3 quirks handled here (see /work/shared/STACK.md): one utterance per
 runAndWait, save_to_file only (say() shells out to aplay), its "Audio saved to …"
 print is filtered out of stdout, and a failed runAndWait is unstuck with
 endLoop() so the next utterance can still run. A voice pack, when configured and
-complete for a phrase, replaces TTS for that phrase.
+complete for a phrase, replaces TTS for that phrase. Every text is made
+`speakable` first: a NUL cut espeak's input short (ctypes ends a C string there)
+and a lone surrogate made synthesis fail (it can't be encoded to UTF-8).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -30,11 +33,14 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from signage.announcer import voicepack
+from signage.core.text import REPLACEMENT, sanitize
 from signage.errors import AudioUnavailable
 
 log = logging.getLogger(__name__)
 
 SYNTH_TIMEOUT = 10.0  # seconds for one utterance
+MAX_UTTERANCE_CHARS = 500  # the longest phrase is ~200; more would be minutes of audio
+_SPACES = re.compile(r"\s+")
 
 # espeak-ng voice for each phrase language; AnnouncerConfig.voice overrides Indonesian.
 VOICES = {"id": "id", "en": "en"}
@@ -113,6 +119,13 @@ class Pyttsx3Engine:
                 raise
             if not self._finished.wait(SYNTH_TIMEOUT):
                 raise AudioUnavailable(f"espeak-ng did not finish {text!r} within {SYNTH_TIMEOUT:.0f} s")
+
+
+def speakable(text: str) -> str:
+    """`text` as espeak may be given it: what the text rule refuses (NUL, controls, lone
+    surrogates) becomes a space, runs of spaces one, and it is cut to MAX_UTTERANCE_CHARS."""
+    text = _SPACES.sub(" ", sanitize(text).replace(REPLACEMENT, " ")).strip()
+    return text[:MAX_UTTERANCE_CHARS]
 
 
 def _voice_matches(v, name: str) -> bool:
@@ -225,8 +238,8 @@ class Speech:
     # -- requests (any thread)
 
     def request(self, text: str, voice: str | None = None) -> Future:
-        """A Future for the WAV of `text`: resolved at once on a cache hit, else by the worker."""
-        key = (text, voice or self.voice, self.rate)
+        """A Future for the WAV of `text` (made speakable): resolved at once on a cache hit, else by the worker."""
+        key = (speakable(text), voice or self.voice, self.rate)
         with self._lock:
             path = self._cache.get(key)
             if path is not None and path.exists():

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from signage.errors import ConfigError
 
-ROLES = ("operator", "display", "kiosk")
+ROLES = ("operator", "display", "kiosk", "admin")  # admin: the technician (/status, remote actions)
 LOCALES = ("id", "en")
 MIN_SECRET_LENGTH = 8  # shorter token secrets are refused
 STRONG_SECRET_LENGTH = 16  # shorter ones are accepted with a warning (check-config --strict refuses them)
@@ -84,6 +84,7 @@ class HubConfig:
     ping_timeout: float
     compression: bool
     server_names: tuple[str, ...] = ()  # Host names the hub answers to; empty: IP literals and localhost
+    public_url: str = ""  # how phones reach the hub (QR codes); empty: http://<host>:<port>
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,27 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class FleetConfig:
+    heartbeat_seconds: float = 5.0  # every display reports its health this often
+    alert_after_seconds: float = 15.0  # a known client silent for longer raises "missing"
+    disk_low_mb: float = 500.0  # free disk below this raises "disk_low"
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    when_ahead: int = 3  # "Sebentar lagi giliran Anda" (and the webhook's `near`) at this many ahead or fewer
+    webhook: str | None = None  # POST near/called for tickets with a phone number; None: off
+    webhook_timeout: float = 5.0  # seconds per attempt
+    webhook_retries: int = 4  # attempts after the first, with backoff
+    webhook_queue: int = 200  # notifications waiting to be sent; beyond it the oldest is dropped
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    paper: int = 80  # roll width in mm: 58 or 80
+
+
+@dataclass(frozen=True)
 class HallConfig:
     name: str
     short_name: str
@@ -178,6 +200,9 @@ class Config:
     display: DisplayConfig
     announcer: AnnouncerConfig
     tokens: tuple[Token, ...]
+    notify: NotifyConfig = NotifyConfig()
+    printer: PrinterConfig = PrinterConfig()
+    fleet: FleetConfig = FleetConfig()
     audio: AudioConfig = AudioConfig()
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
@@ -269,6 +294,13 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "hub.ping_timeout": 10,
     "hub.compression": False,
     "hub.server_names": (),
+    "hub.public_url": "",
+    "notify.when_ahead": 3,
+    "notify.webhook": None,
+    "notify.webhook_timeout": 5,
+    "notify.webhook_retries": 4,
+    "notify.webhook_queue": 200,
+    "printer.paper": 80,
     "queue.no_show_window_minutes": 30,
     "queue.transfer": "keep_place",
     "queue.priority": True,
@@ -297,6 +329,9 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "announcer.pronunciations": MappingProxyType({}),
     "announcer.voice_pack": None,
     "audio.lease_seconds": 3,
+    "fleet.heartbeat_seconds": 5,
+    "fleet.alert_after_seconds": 15,
+    "fleet.disk_low_mb": 500,
 })
 
 # String values that may hold newlines and tabs (the text rule's long-text fields), by key

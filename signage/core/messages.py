@@ -61,6 +61,7 @@ class Issue:
     id: str
     service: str
     priority: bool = False
+    phone: str | None = field(default=None, repr=False)  # for notify.webhook; kept in memory for the day only
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,9 @@ class Ack:
     seq: int
     duplicate: bool = False  # this id was seen before; same seq as the first time
     event: Event | None = None  # the event the command produced (ticket details for kiosks)
+    track: str | None = None  # issued: the ticket's capability code for /t/<code>, to the issuing kiosk only
+    wait: "Wait | None" = None  # issued: the wait estimate, minutes
+    printing: str | None = None  # issued: "printing" (a printer agent has the job), "offline" (it had one, gone)
 
 
 @dataclass(frozen=True)
@@ -357,3 +361,162 @@ class Error:
     code: str
     message: str
 
+
+
+# ---------------------------------------------------------------- the visitor's journey (issue 14)
+# Printer agents (hello role "printer" with their kiosk's token) and phone pages (role "ticket", token =
+# the capability code) get no hall events: only the notices below, about their own tickets.
+
+PRINT_FAILURES = ("paper_out", "cover_open", "offline", "device_missing", "error")
+TICKET_STATES = ("waiting", "called", "skipped", "done")
+
+
+@dataclass(frozen=True)
+class Printed:
+    """printer agent → hub: the ticket came out."""
+
+    id: str
+    ticket: str
+
+
+@dataclass(frozen=True)
+class PrintFailed:
+    """printer agent → hub: it did not; `reason` is one of PRINT_FAILURES."""
+
+    id: str
+    ticket: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reprint:
+    """kiosk → hub: print its last ticket again (within REPRINT_SECONDS of issuing it)."""
+
+    id: str
+    ticket: str
+
+
+VISITOR_COMMANDS = (Printed, PrintFailed, Reprint)
+
+
+@dataclass(frozen=True)
+class Wait:
+    low: int  # minutes
+    high: int
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """hub → the issuing kiosk's printer agent(s): type "print"."""
+
+    ticket: str
+    service: str
+    at: datetime
+    position: int
+    url: str  # the phone page, for the QR code
+    wait: Wait | None = None
+    priority: bool = False
+    reprint: bool = False
+
+
+@dataclass(frozen=True)
+class PrintStatus:
+    """hub → the issuing kiosk: type "print_status"; status printing | printed | failed."""
+
+    ticket: str
+    status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketStatus:
+    """hub → a phone page: one ticket's place, sent on connect and whenever it changes."""
+
+    ticket: str
+    service: str
+    state: str  # one of TICKET_STATES
+    issued: datetime
+    position: int = 0  # waiting: 1 = next in its service's line
+    wait: Wait | None = None
+    near: bool = False  # waiting with notify.when_ahead or fewer ahead
+    counter: int | None = None  # called
+    counter_name: str | None = None
+    service_name: str | None = None
+    hall: str | None = None
+
+
+NOTICE_TYPES = (PrintJob, PrintStatus, TicketStatus)
+# ---------------------------------------------------------------- fleet (not journaled: no seq, no event)
+# A display reports its health every fleet.heartbeat_seconds; an admin asks the hub
+# for an action on one named client, the hub asks that client, and answers the admin.
+# See signage.core.fleet and docs/protocol.md ("Fleet").
+
+AUDIO_STATES = ("ok", "silent", "off")  # off: this client is not meant to speak
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    name: str  # --name, default the token's name
+    version: str
+    uptime_s: float
+    fps: float  # frames drawn per second since the last heartbeat
+    seq: int  # last seq applied
+    cpu_percent: float  # of one core, since the last heartbeat
+    rss_bytes: int
+    disk_free_bytes: int
+    audio: str  # AUDIO_STATES
+    audio_reason: str = ""
+    zone: str | None = None
+    layout: str | None = None
+    resolution: tuple[int, int] | None = None
+    rtt_ms: float | None = None  # websocket ping round trip
+    clock: datetime | None = None  # the client's own wall clock when sent; the hub works out the skew
+    voice_lease: str | None = None
+    content_version: str | None = None
+    cache_bytes: int = 0
+    broken: tuple[str, ...] = ()  # content files that failed to load
+    warnings: int = 0
+    last_warnings: tuple[str, ...] = ()
+
+
+ACTIONS = ("screenshot", "identify", "restart")
+
+
+@dataclass(frozen=True)
+class Act:
+    """Admin → hub: do `action` on the client called `name`."""
+
+    id: str
+    action: str  # ACTIONS
+    name: str
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """Hub → client: do `action` now. A screenshot is answered by one binary PNG frame."""
+
+    id: str
+    action: str
+    seconds: float = 10.0  # identify: how long the card stays
+    max_width: int = 640  # screenshot: scale down to at most this
+    max_bytes: int = 262144  # screenshot: larger PNGs are refused
+
+
+@dataclass(frozen=True)
+class ActionReply:
+    """Client → hub: an identify or restart was done (or could not be: ok False)."""
+
+    id: str
+    ok: bool = True
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """Hub → admin: what the named client answered; `png` holds a screenshot."""
+
+    id: str
+    action: str
+    name: str
+    detail: str = ""
+    png: bytes | None = None

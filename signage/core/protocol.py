@@ -11,6 +11,7 @@ third-party integrator can fix their client from the error alone:
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -38,6 +39,9 @@ _COMMANDS: dict[str, type] = {
     "skip": m.Skip,
     "done": m.Done,
     "transfer": m.Transfer,
+    "printed": m.Printed,
+    "print_failed": m.PrintFailed,
+    "reprint": m.Reprint,
 }
 _EVENTS: dict[str, type] = {
     "called": m.Called,
@@ -48,13 +52,19 @@ _EVENTS: dict[str, type] = {
 }
 # Voice messages (docs/voice.md): client → hub, and hub → client notices outside the seq stream.
 _VOICE: dict[str, type] = {"beat": m.Beat, "spoken": m.Spoken, "skipped": m.Skipped, "speaking": m.Speaking}
-_NOTICES: dict[str, type] = {"voice": m.Voice, "receipt": m.Receipt, "voice_queue": m.VoiceQueue,
-                             "speaking": m.SpeakingState}
+_VOICE_NOTICES: dict[str, type] = {"voice": m.Voice, "receipt": m.Receipt, "voice_queue": m.VoiceQueue,
+                                   "speaking": m.SpeakingState}
+_NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus}
 # "ticker" names both a command and its event, so map classes from each table separately.
-_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _VOICE, _NOTICES)
+_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _VOICE, _VOICE_NOTICES, _NOTICES)
                              for name, cls in table.items()}
 _TYPE_OF.update({m.Hello: "hello", m.Welcome: "welcome", m.Ack: "ack", m.Error: "error"})
 MAX_ZONE = 40
+# Fleet messages: answered outside the journal (signage.core.fleet, signage.hub.fleet).
+_FLEET: dict[str, type] = {"heartbeat": m.Heartbeat, "act": m.Act, "action_reply": m.ActionReply}
+_TYPE_OF.update({cls: name for name, cls in _FLEET.items()})
+_TYPE_OF.update({m.ActionRequest: "action", m.ActionResult: "action_result"})
+FLEET_MESSAGES = tuple(_FLEET.values())
 
 COMMAND_TYPES = tuple(_COMMANDS)
 EVENT_TYPE_NAMES = tuple(_EVENTS)
@@ -67,7 +77,8 @@ def type_name(message: Any) -> str:
 # ---------------------------------------------------------------- client → hub
 
 
-def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello | m.Command | m.VoiceMessage:
+def parse_client_frame(frame: str | bytes,
+                       max_bytes: int = 1 << 20) -> m.Hello | m.Command | m.VoiceMessage | m.Heartbeat:
     """Parse one frame sent by a client. Raises ProtocolError with a code.
 
     Hostile until checked: besides the shape of each message, a frame is refused
@@ -92,9 +103,11 @@ def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello 
             return _hello(obj)
         if isinstance(kind, str) and kind in _VOICE:
             return _voice_message(_VOICE[kind], obj)
+        if isinstance(kind, str) and kind in _FLEET:
+            return _fleet(_FLEET[kind], obj)
         cls = _COMMANDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
-            known = ", ".join(("hello",) + COMMAND_TYPES + tuple(_VOICE))
+            known = ", ".join(("hello",) + COMMAND_TYPES + tuple(_VOICE) + tuple(_FLEET))
             if kind is None:
                 raise ProtocolError("bad_message", f"type: missing (expected one of {known})")
             raise ProtocolError("bad_message", f"type: unknown message type {_show(kind)} (expected one of {known})")
@@ -197,7 +210,7 @@ def _json_kind(value: Any) -> str:
 
 def _hello(obj: dict) -> m.Hello:
     r = _Fields(obj, {"type", "role", "token", "client", "since", "subscribe", "announce", "zones"})
-    role = r.choice("role", ("display", "operator", "kiosk"))
+    role = r.choice("role", ("display", "operator", "kiosk", "printer", "ticket", "admin"))
     token = r.text("token", 256)
     client = r.text("client", MAX_CLIENT, default="anonymous")
     since = r.seq("since")
@@ -235,9 +248,59 @@ def _command(cls: type, obj: dict) -> m.Command:
     elif cls is m.Issue:
         values["service"] = r.text("service", 40)
         values["priority"] = r.boolean("priority", default=False)
+        values["phone"] = r.phone("phone")
+    elif cls in (m.Printed, m.Reprint):
+        values["ticket"] = r.ticket("ticket")
+    elif cls is m.PrintFailed:
+        values["ticket"] = r.ticket("ticket")
+        values["reason"] = r.choice("reason", m.PRINT_FAILURES)
     elif cls is m.Transfer:
         values["service"] = r.text("service", 40)
     return cls(**values)
+
+
+MAX_WARNINGS = 5  # a heartbeat carries at most this many recent warnings
+MAX_WARNING = 200
+MAX_BYTES_FIELD = 1 << 50  # RSS, disk, cache: anything larger is nonsense
+
+
+def _fleet(cls: type, obj: dict):
+    names = [f.name for f in fields(cls)]
+    r = _Fields(obj, {"type", *names})
+    if cls is m.Act:
+        return m.Act(r.text("id", MAX_ID), r.choice("action", m.ACTIONS), r.text("name", MAX_CLIENT))
+    if cls is m.ActionReply:
+        return m.ActionReply(r.text("id", MAX_ID), r.boolean("ok", default=True),
+                             r.text("detail", MAX_WARNING, default="", allow_empty=True))
+    resolution = r._get("resolution", None)
+    if resolution is not None and not (isinstance(resolution, list) and len(resolution) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 16384 for v in resolution)):
+        raise ProtocolError("bad_message", f"resolution: expected [width, height] in pixels, got {_show(resolution)}")
+    clock = r._get("clock", None)
+    if clock is not None:
+        try:
+            clock = _parse_time(clock) if isinstance(clock, str) and len(clock) <= 40 else None
+        except ValueError:
+            clock = None
+        if clock is None:
+            raise ProtocolError("bad_message", f"clock: expected an ISO time with offset, got {_show(obj['clock'])}")
+    return m.Heartbeat(
+        name=r.text("name", MAX_CLIENT), version=r.text("version", 40),
+        uptime_s=r.number("uptime_s", 1e9), fps=r.number("fps", 1000), seq=r.seq("seq") or 0,
+        cpu_percent=r.number("cpu_percent", 10000), rss_bytes=int(r.number("rss_bytes", MAX_BYTES_FIELD)),
+        disk_free_bytes=int(r.number("disk_free_bytes", MAX_BYTES_FIELD)),
+        audio=r.choice("audio", m.AUDIO_STATES), audio_reason=r.text("audio_reason", MAX_WARNING, default="",
+                                                                      allow_empty=True),
+        zone=r.optional_text("zone", MAX_CLIENT), layout=r.optional_text("layout", MAX_CLIENT),
+        resolution=tuple(resolution) if resolution else None,
+        rtt_ms=r.number("rtt_ms", 1e6, required=False), clock=clock,
+        voice_lease=r.optional_text("voice_lease", MAX_CLIENT),
+        content_version=r.optional_text("content_version", MAX_CLIENT),
+        cache_bytes=int(r.number("cache_bytes", MAX_BYTES_FIELD, required=False) or 0),
+        broken=r.texts("broken", MAX_WARNINGS, MAX_WARNING),
+        warnings=int(r.number("warnings", 1e12, required=False) or 0),
+        last_warnings=r.texts("last_warnings", MAX_WARNINGS, MAX_WARNING),
+    )
 
 
 class _Fields:
@@ -307,11 +370,43 @@ class _Fields:
             )
         return normalize_ticket(value)
 
+    def phone(self, key: str) -> str | None:
+        """An optional phone number: 8-15 digits, an optional leading +; spaces and dashes dropped."""
+        value = self._get(key, None)
+        if value is None or value == "":
+            return None
+        digits = re.sub(r"[ -]", "", value) if isinstance(value, str) else None
+        if digits is None or not re.fullmatch(r"\+?[0-9]{8,15}", digits):
+            raise ProtocolError("bad_message", f"{key}: expected a phone number such as 081234567890, got "
+                                               f"{_show(value)}")
+        return digits
+
     def boolean(self, key: str, default: Any) -> bool | None:
         value = self._get(key, default)
         if value is not default and not isinstance(value, bool):
             raise ProtocolError("bad_message", f"{key}: expected true or false, got {_show(value)}")
         return value
+
+    def number(self, key: str, limit: float, required: bool = True) -> float | None:
+        """A finite number 0..limit (int or float)."""
+        value = self._get(key, _REQUIRED if required else None)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= limit:
+            raise ProtocolError("bad_message", f"{key}: expected a number 0-{limit:g}, got {_show(value)}")
+        return value
+
+    def optional_text(self, key: str, max_len: int) -> str | None:
+        value = self._get(key, None)
+        return None if value is None else self.text(key, max_len)
+
+    def texts(self, key: str, max_items: int, max_len: int) -> tuple[str, ...]:
+        value = self._get(key, [])
+        if (not isinstance(value, list) or len(value) > max_items
+                or any(not isinstance(v, str) or len(v) > max_len for v in value)):
+            raise ProtocolError("bad_message", f"{key}: expected at most {max_items} strings of at most {max_len} "
+                                               f"characters, got {_show(value)}")
+        return tuple(value)
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:
         value = self._get(key, _REQUIRED)
@@ -377,9 +472,27 @@ def to_wire(message: Any) -> dict:
             out["duplicate"] = True
         if message.event is not None:
             out["event"] = to_wire(message.event)
+        if message.track is not None:
+            out["track"] = message.track
+        if message.wait is not None:
+            out["wait"] = {"low": message.wait.low, "high": message.wait.high}
+        if message.printing is not None:
+            out["printing"] = message.printing
         return out
     if isinstance(message, m.Error):
         return {"type": kind, "id": message.id, "code": message.code, "message": message.message}
+    if isinstance(message, (m.Heartbeat, m.ActionResult)):
+        out = {"type": kind}
+        for f in fields(message):
+            value = getattr(message, f.name)
+            if isinstance(value, datetime):
+                value = _time(value)
+            elif isinstance(value, bytes):
+                value = base64.b64encode(value).decode("ascii")
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
     out = {"type": kind}
     for f in fields(message):
         value = getattr(message, f.name)
@@ -397,6 +510,10 @@ def to_wire(message: Any) -> dict:
             continue
         elif f.name == "keep_place" and not value:
             continue
+        elif f.name == "phone" and value is None:
+            continue
+        elif isinstance(value, m.Wait):
+            value = {"low": value.low, "high": value.high}
         out[f.name] = value
     return out
 
@@ -441,8 +558,8 @@ def from_wire(obj: dict) -> Any:
                 protocol=int(obj.get("protocol", 1)),
                 voice=_voice_status(obj["voice"]) if obj.get("voice") else None,
             )
-        if kind in _NOTICES:
-            cls = _NOTICES[kind]
+        if kind in _VOICE_NOTICES:
+            cls = _VOICE_NOTICES[kind]
             values = {f.name: (tuple(obj[f.name]) if isinstance(obj.get(f.name), list) else obj[f.name])
                       for f in fields(cls) if f.name in obj}
             if cls is m.Voice:
@@ -451,18 +568,28 @@ def from_wire(obj: dict) -> Any:
             return cls(**values)
         if kind == "ack":
             event = from_wire(obj["event"]) if obj.get("event") else None
-            return m.Ack(obj["id"], int(obj["seq"]), bool(obj.get("duplicate", False)), event)
+            wait = obj.get("wait")
+            return m.Ack(obj["id"], int(obj["seq"]), bool(obj.get("duplicate", False)), event, obj.get("track"),
+                         m.Wait(int(wait["low"]), int(wait["high"])) if wait else None, obj.get("printing"))
         if kind == "error":
             return m.Error(obj.get("id"), obj["code"], obj["message"])
-        cls = _EVENTS.get(kind)
+        if kind == "action":
+            return m.ActionRequest(obj["id"], obj["action"], float(obj.get("seconds", 10.0)),
+                                   int(obj.get("max_width", 640)), int(obj.get("max_bytes", 262144)))
+        if kind == "action_result":
+            png = base64.b64decode(obj["png"], validate=True) if obj.get("png") else None
+            return m.ActionResult(obj["id"], obj["action"], obj["name"], obj.get("detail", ""), png)
+        cls = _EVENTS.get(kind) or _NOTICES.get(kind)
         if cls is None:
             raise ProtocolError("bad_message", f"type: unknown frame type {kind!r} from hub")
         values = {}
         for f in fields(cls):
             if f.name in obj:
                 value = obj[f.name]
-                if f.name == "at":
+                if f.name in ("at", "issued"):
                     value = _parse_time(value)
+                elif f.name == "wait":
+                    value = m.Wait(int(value["low"]), int(value["high"])) if value else None
                 elif f.name == "waiting":
                     value = {str(k): int(v) for k, v in value.items()}
                 values[f.name] = value
@@ -477,6 +604,22 @@ def _voice_status(obj: dict) -> m.VoiceStatus:
     zones = tuple(m.ZoneVoice(z["zone"], z.get("holder"), int(z["epoch"]), bool(z.get("speaking", False)),
                               tuple(int(s) for s in z.get("waiting", ()))) for z in obj.get("zones", ()))
     return m.VoiceStatus(zones, tuple(from_wire({"type": "receipt", **r}) for r in obj.get("receipts", ())))
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def parse_screenshot(frame: bytes, max_bytes: int, max_width: int) -> tuple[int, int]:
+    """Check a binary screenshot answer: a PNG no larger than max_bytes, at most max_width wide.
+
+    Returns (width, height) from its header. Raises ProtocolError.
+    """
+    if len(frame) > max_bytes:
+        raise ProtocolError("too_large", f"screenshot is {len(frame)} bytes, the limit is {max_bytes}")
+    if not frame.startswith(PNG_SIGNATURE) or frame[12:16] != b"IHDR" or len(frame) < 33:
+        raise ProtocolError("bad_message", "screenshot: not a PNG image")
+    width, height = int.from_bytes(frame[16:20], "big"), int.from_bytes(frame[20:24], "big")
+    if not 0 < width <= max_width or not 0 < height <= 4 * max_width:
+        raise ProtocolError("bad_message", f"screenshot: {width}x{height} pixels; at most {max_width} wide")
+    return width, height
 
 
 def _parse_time(value: str) -> datetime:
@@ -516,7 +659,12 @@ def sanitize_event(event: m.Event) -> m.Event:
 
 
 def encode_command(command: m.Command) -> str:
-    """Canonical text of a command, stored to detect a reused id with other content."""
+    """Canonical text of a command, stored to detect a reused id with other content.
+
+    Without the visitor's phone number: the journal keeps commands for ever, the number only that day.
+    """
+    if isinstance(command, m.Issue) and command.phone is not None:
+        command = replace(command, phone=None)
     return encode(command)
 
 

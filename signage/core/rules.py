@@ -128,6 +128,11 @@ def decide(state: HubState, cmd: m.Command, actor: Token, config: Config, now: d
 def _authorize(cmd: m.Command, actor: Token, config: Config) -> None:
     if actor.role == "display":
         raise CommandRejected("forbidden", "display tokens can only receive events, not send commands")
+    if actor.role == "admin":
+        raise CommandRejected("forbidden", "admin tokens act on screens (screenshot, identify, restart), "
+                                           f"not on the queue: {_name(cmd)} needs an operator token")
+    if actor.role not in ("operator", "kiosk"):  # a phone page (role ticket) only reads its own ticket
+        raise CommandRejected("forbidden", f"{actor.role} connections cannot send hall commands")
     if actor.role == "kiosk" and not isinstance(cmd, m.Issue):
         raise CommandRejected("forbidden", f"kiosk tokens can only issue tickets, not {_name(cmd)}")
     if isinstance(cmd, m.Ticker) and actor.counters is not None:

@@ -20,7 +20,10 @@ Hub side, one ServerSession per connection::
             error frame + close 4400/4401/4403 ──► CLOSING ──closed()──► CLOSED
 
 Exactly one hello per connection, within HELLO_TIMEOUT; a second hello is a
-bad_message answered on a live connection. Welcome and the replay are queued
+bad_message answered on a live connection. Frames are text, with one bounded
+exception: after the hub asked this client for a screenshot (request_action),
+the next binary frame is taken as its answer, a PNG checked against the size and
+width the request named; any other binary frame is refused. Welcome and the replay are queued
 before any live event (the driver calls welcome() without yielding).
 
 Client side, one ClientSession per connection attempt; the reconnecting
@@ -76,6 +79,10 @@ class CloseCode(enum.IntEnum):
 FINAL_CLOSE_CODES = frozenset({CloseCode.BAD_HELLO, CloseCode.UNAUTHORIZED, CloseCode.FORBIDDEN})
 FINAL_ERROR_CODES = frozenset({"unauthorized", "forbidden"})
 FINAL_HTTP_STATUSES = frozenset({401, 403})
+# Hello roles a token of another role may take: a kiosk's printer agent uses the kiosk's token.
+ROLE_OF_TOKEN = {"printer": "kiosk"}
+# Roles that never receive hall events, only notices about their own tickets.
+NOTICE_ONLY_ROLES = frozenset({"printer", "ticket"})
 
 
 def is_final_close(code: int | None) -> bool:
@@ -114,6 +121,22 @@ class CommandReceived:
 
 
 @dataclass(frozen=True)
+class FleetReceived:
+    """A heartbeat, an admin's action or a client's reply to one: not journaled (signage.core.fleet)."""
+
+    message: m.Heartbeat | m.Act | m.ActionReply
+
+
+@dataclass(frozen=True)
+class ScreenshotReceived:
+    """The binary answer to request_action(screenshot): a checked PNG, or why it was refused."""
+
+    id: str
+    png: bytes | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class HelloRefused:
     """The hello was refused (for the driver's failed-hello accounting and logs)."""
 
@@ -136,19 +159,26 @@ class EventReceived:
 
 
 @dataclass(frozen=True)
+class NoticeReceived:
+    # outside the seq stream: about this client's own tickets, or the voice lease, a receipt, a voice
+    # queue, a speaking state (docs/voice.md)
+    notice: m.PrintJob | m.PrintStatus | m.TicketStatus | m.HubNotice
+
+
+@dataclass(frozen=True)
 class Replied:
     id: str
-    reply: m.Ack | m.Error
+    reply: m.Ack | m.Error | m.ActionResult
+
+
+@dataclass(frozen=True)
+class ActionRequested:
+    request: m.ActionRequest  # the hub asks for a screenshot, an identify card or a restart
 
 
 @dataclass(frozen=True)
 class HubError:
     error: m.Error  # an error not tied to a pending command
-
-
-@dataclass(frozen=True)
-class NoticeReceived:
-    notice: m.HubNotice  # voice lease, receipt, voice queue, speaking state: outside the seq stream
 
 
 @dataclass(frozen=True)
@@ -166,8 +196,8 @@ class Closed:
     unanswered: tuple[str, ...] = ()  # command ids sent without a reply
 
 
-Output = Union[Send, Close, Greeted, CommandReceived, HelloRefused, Welcomed, EventReceived, Replied, HubError,
-               Refused, Closed, NoticeReceived]
+Output = Union[Send, Close, Greeted, CommandReceived, FleetReceived, ScreenshotReceived, HelloRefused, Welcomed,
+               EventReceived, NoticeReceived, Replied, ActionRequested, HubError, Refused, Closed]
 
 
 class Phase(enum.Enum):
@@ -184,6 +214,7 @@ class Phase(enum.Enum):
 SERVER_TRANSITIONS: dict[str, dict[Phase, Phase]] = {
     "receive": {Phase.AWAIT_HELLO: Phase.GREETED, Phase.LIVE: Phase.LIVE, Phase.CLOSING: Phase.CLOSING},
     "welcome": {Phase.GREETED: Phase.LIVE},
+    "request": {Phase.LIVE: Phase.LIVE},
     "timeout": {Phase.AWAIT_HELLO: Phase.CLOSING},
     "closed": {p: Phase.CLOSED for p in (Phase.AWAIT_HELLO, Phase.GREETED, Phase.LIVE, Phase.CLOSING, Phase.CLOSED)},
 }
@@ -225,6 +256,7 @@ class ServerSession:
         self.token: Token | None = None
         self.subscribe = False
         self.bucket = ratelimit.full(limits.burst, now)
+        self.screenshot: m.ActionRequest | None = None  # asked for, not answered yet
 
     def receive(self, frame: str | bytes, now: float) -> list[Output]:
         _check(SERVER_TRANSITIONS, "receive", self.phase, "hub")
@@ -237,12 +269,42 @@ class ServerSession:
             if not allowed:
                 raise ProtocolError("rate_limited", f"more than {self.limits.per_second:g} messages per second "
                                                     f"(burst {self.limits.burst}); slow down")
+            if isinstance(frame, bytes) and self.screenshot is not None:
+                return self._screenshot(frame)
+            if isinstance(frame, bytes):
+                raise ProtocolError("bad_message", "binary frames are accepted only as the answer to a screenshot "
+                                                   "request from the hub; send JSON as a text frame")
             message = protocol.parse_client_frame(frame, self.limits.max_bytes)
             if isinstance(message, m.Hello):
                 raise ProtocolError("bad_message", "hello was already received on this connection")
         except ClientError as exc:
             return [Send(protocol.encode(m.Error(exc.id, exc.code, exc.message)))]
+        if isinstance(message, protocol.FLEET_MESSAGES):
+            return [FleetReceived(message)]
         return [CommandReceived(message)]
+
+    def _screenshot(self, frame: bytes) -> list[Output]:
+        request, self.screenshot = self.screenshot, None
+        try:
+            protocol.parse_screenshot(frame, request.max_bytes, request.max_width)
+        except ProtocolError as exc:
+            return [Send(protocol.encode(m.Error(request.id, exc.code, exc.message))),
+                    ScreenshotReceived(request.id, None, f"{exc.code}: {exc.message}")]
+        return [ScreenshotReceived(request.id, frame)]
+
+    def request_action(self, request: m.ActionRequest) -> list[Output]:
+        """Ask this (live) client for an action; a screenshot opens the way for one binary answer."""
+        _check(SERVER_TRANSITIONS, "request", self.phase, "hub")
+        if request.action == "screenshot":
+            if self.screenshot is not None:
+                raise SessionError(f"hub session: screenshot {self.screenshot.id} is still awaited")
+            self.screenshot = request
+        return [Send(protocol.encode(request))]
+
+    def abandon_screenshot(self, request_id: str) -> None:
+        """The hub stopped waiting (timeout): a late answer is refused like any unasked binary frame."""
+        if self.screenshot is not None and self.screenshot.id == request_id:
+            self.screenshot = None
 
     def _hello(self, frame: str | bytes) -> list[Output]:
         try:
@@ -255,12 +317,15 @@ class ServerSession:
         token = self.authenticate(hello.token)
         if token is None:
             return self._refuse(CommandRejected("unauthorized", "unknown token"), CloseCode.UNAUTHORIZED)
-        if token.role != hello.role:
+        if token.role != ROLE_OF_TOKEN.get(hello.role, hello.role):
             return self._refuse(CommandRejected(
                 "forbidden", f"token {token.name!r} is a {token.role} token, not {hello.role}"), CloseCode.FORBIDDEN)
         self.phase = Phase.GREETED
         self.hello, self.token = hello, token
-        self.subscribe = hello.subscribe if hello.subscribe is not None else token.role != "kiosk"
+        if hello.role in NOTICE_ONLY_ROLES:
+            self.subscribe = False
+        else:
+            self.subscribe = hello.subscribe if hello.subscribe is not None else token.role != "kiosk"
         return [Greeted(hello, token, self.subscribe)]
 
     def _refuse(self, exc: ClientError, code: CloseCode) -> list[Output]:
@@ -304,7 +369,7 @@ class ClientSession:
     deadline: float = 0.0
     since: int | None = None
     refused: m.Error | None = None
-    pending: dict[str, m.Command] = field(default_factory=dict)
+    pending: dict[str, m.Command | m.Act | m.Beat | m.Spoken | m.Skipped] = field(default_factory=dict)
     announce: bool = False  # a voice-lease candidate (docs/voice.md)
     zones: tuple[str, ...] = ()
 
@@ -334,8 +399,14 @@ class ClientSession:
             return [HubError(message)] if isinstance(message, m.Error) else []
         if isinstance(message, m.EVENT_TYPES):
             return self._event(message)
-        if isinstance(message, m.HUB_NOTICES):
+        if isinstance(message, m.NOTICE_TYPES + m.HUB_NOTICES):
             return [NoticeReceived(message)]
+        if isinstance(message, m.ActionRequest):
+            return [ActionRequested(message)]
+        if isinstance(message, m.ActionResult):
+            if self.pending.pop(message.id, None) is not None:
+                return [Replied(message.id, message)]
+            return []
         return [HubError(m.Error(None, "bad_message", f"unexpected {protocol.type_name(message)} on a live "
                                                       f"connection"))]
 
@@ -367,14 +438,14 @@ class ClientSession:
         self.seq = event.seq
         return [EventReceived(event)]
 
-    def request(self, command: m.Command | m.Beat | m.Spoken | m.Skipped) -> list[Output]:
+    def request(self, command: m.Command | m.Act | m.Beat | m.Spoken | m.Skipped) -> list[Output]:
         """Send a command; its ack or error comes back as Replied(command.id, ...)."""
         _check(CLIENT_TRANSITIONS, "request", self.phase, "client")
         self.pending[command.id] = command
         return [Send(protocol.encode(command))]
 
-    def tell(self, message: m.Speaking) -> list[Output]:
-        """Send a message that gets no reply."""
+    def notify(self, message: m.Heartbeat | m.ActionReply | m.Speaking) -> list[Output]:
+        """A message the hub does not answer (a heartbeat, the reply to an action, a speaking state)."""
         _check(CLIENT_TRANSITIONS, "request", self.phase, "client")
         return [Send(protocol.encode(message))]
 

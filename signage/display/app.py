@@ -35,7 +35,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -44,10 +44,13 @@ import pygame
 from signage.config import Config, Zone
 from signage.core import hall, protocol
 from signage.core.announcements import CallNotice, notice_for
+from signage.core.clock import corrected
+from signage.core.text import for_log
 from signage.core.layout import LinkStatus, View, build_view
 from signage.core import messages as m
-from signage.display.link import BoardChanged, HubLink, StatusChanged, VoiceChanged
-from signage.display.renderer import Renderer
+from signage.display import fleet
+from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged, VoiceChanged
+from signage.display.renderer import Renderer, drawable
 
 log = logging.getLogger("signage.display")
 
@@ -68,13 +71,17 @@ class Announcer(Protocol):
 
 @dataclass
 class HallClock:
-    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome."""
+    """Local wall clock in the hall's time zone, corrected to the hub's clock at each welcome.
+
+    One owner: only the render thread sets `offset`, to the absolute value the link measured
+    against the uncorrected system clock (signage.core.clock), so nothing is lost on reconnect.
+    """
 
     tz: Any
-    offset: float = 0.0
+    offset: float = 0.0  # hub clock minus the system clock, seconds
 
     def __call__(self) -> datetime:
-        return datetime.now(self.tz) + timedelta(seconds=self.offset)
+        return corrected(datetime.now(self.tz), self.offset)
 
 
 class Display:
@@ -106,6 +113,11 @@ class Display:
         self._ticker_t0 = mono()
         self._next_ticker = 0.0
         self._saved: tuple | None = None  # (seq, link state) of the last --snapshot-dir frame
+        self.identity: Callable[[], list[str]] = lambda: []  # identify card: name, address, version
+        self._identity_lines: list[str] = []
+        self.identify_until: float | None = None
+        self.restart_requested = False
+        self._identified: float | None = None
         self.voice = voice  # signage.announcer.zone_voice.ZoneVoice, or None: speak every call (no lease)
         # Audio zones that cover this board's counters: their speaking state ducks its media.
         self.audio_zones = {z.name for z in config.audio.zones if set(z.counters) & set(zone.counters)}
@@ -165,6 +177,8 @@ class Display:
             waits.append((self.view.wake_at - self.clock()).total_seconds())
         if self.view is not None and self.view.ticker is not None:
             waits.append(self._next_ticker - self.mono())
+        if self.identify_until is not None:
+            waits.append(self.identify_until - self.mono())
         return max(0.0, min(waits))
 
     def _handle(self, event: pygame.event.Event) -> None:
@@ -194,9 +208,11 @@ class Display:
                     self.voice.notice(update.notice, self.clock())
                 if isinstance(update.notice, m.SpeakingState):
                     self._speaking_changed(update.notice.zone, update.notice.speaking)
+            elif isinstance(update, ActionAsked):
+                self._act(update.request)
             elif isinstance(update, StatusChanged):
                 if update.clock_offset is not None:
-                    self.clock.offset = update.clock_offset
+                    self.clock.offset = update.clock_offset  # absolute: assigning it is idempotent
                 if update.status.state != self.status.state:
                     log.info("link %s%s", update.status.state,
                              f": {update.status.detail}" if update.status.detail else "")
@@ -205,9 +221,33 @@ class Display:
                 self.status = self.status if keep_since else update.status
                 self.stale = True
 
+    def _act(self, request) -> None:
+        """An admin's action, on the render thread (it owns the surface); answers go out through the link."""
+        if request.action == "screenshot":  # the frame on the screen now, not a re-render
+            png = fleet.screenshot_png(self.screen, request.max_width, request.max_bytes)
+            if png is not None:
+                self.link.send_threadsafe(png)
+            else:
+                self._reply(m.ActionReply(request.id, False, f"no PNG fits in {request.max_bytes} bytes"))
+        elif request.action == "identify":
+            self.identify_until = self.mono() + request.seconds
+            self._identity_lines = self.identity()
+            self._identified = None  # draw the card on the next frame
+            self.stale = True
+            self._reply(m.ActionReply(request.id, True, " · ".join(self._identity_lines)))
+        elif request.action == "restart":
+            log.warning("restart asked by the hub: exiting cleanly (systemd starts the board again)")
+            self._reply(m.ActionReply(request.id, True, "exiting"), wait=2.0)
+            self.restart_requested = True
+            self.running = False
+
+    def _reply(self, reply, wait: float | None = None) -> None:
+        if self.link is not None:
+            self.link.send_threadsafe(protocol.encode(reply), wait)
+
     def _announce(self, notice: CallNotice) -> None:
-        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind, notice.ticket,
-                 notice.counter, notice.live)
+        log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind,
+                 for_log(notice.ticket), notice.counter, notice.live)
         if self.announcer is not None and self.voice is None:  # with a lease, ZoneVoice decides
             self.announcer.submit(notice, self.clock())
 
@@ -219,8 +259,14 @@ class Display:
             view = build_view(self.snapshot, self.config, self.zone, now, self.status, self.screen.get_size())
             self.view = view
             self.stale = False
+        if self.identify_until is not None and self.mono() >= self.identify_until:
+            self.identify_until = None
+            self.shown = None  # the card goes: redraw the whole board under it
         rects = self.renderer.draw(view, self.screen, self.shown) if view is not self.shown else []
         board_changed = bool(rects)
+        if self.identify_until is not None and (board_changed or self._identified is None):
+            rects.append(fleet.draw_identify(self.screen, self.renderer.fonts, self._identity_lines or ["?"]))
+        self._identified = self.identify_until
         self.shown = view
         if view.ticker is not None:
             texts = view.ticker.texts
@@ -258,7 +304,7 @@ class Display:
             "link": self.status.state,
             "alert": view.alert,
             "size": list(view.size),
-            "texts": {r.key: [t.text for t in r.texts()] for r in view.regions},
+            "texts": {r.key: [drawable(t.text) for t in r.texts()] for r in view.regions},  # as drawn
         }
         json_tmp = directory / "frame.tmp.json"
         json_tmp.write_text(protocol.encode_document(info), encoding="utf-8")

@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--silent", action="store_true", help="no announcer (another machine speaks)")
     parser.add_argument("--snapshot-dir", type=Path, metavar="DIR",
                         help="save DIR/frame.png and DIR/frame.json after each board change")
+    parser.add_argument("--name", help="this screen's name on /status and for `signage screenshot NAME` "
+                                       "(default: the token's name)")
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -73,19 +75,44 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     signal.signal(signal.SIGTERM, terminate)
 
+    from signage.display import fleet
+
+    warnings = fleet.WarningCounter()
+    logging.getLogger().addHandler(warnings)
     fonts = FontBook(config.display.font_dir)
     if fonts.bundled:
         log.warning("DejaVu fonts not found (display.font_dir or %s); using pygame's bundled font",
                     "/usr/share/fonts/truetype/dejavu")
     renderer = Renderer(fonts, {"logo": load_logo(config)})
+    broken = content_problems(config)
     clock = HallClock(config.hall.timezone)
     audio_zone = None if args.silent else board_audio_zone(config, zone, token)
     if not args.silent and audio_zone is None:
         log.info("no audio zone lets this board's token speak over its counters: silent")
     announcer = None if audio_zone is None else make_announcer(config, audio_zone)
     speaks = announcer is not None and not announcer.silent and audio_zone is not None
+    vitals, frame_rate = fleet.Vitals(config.path.parent), fleet.FrameRate()
+    display: Display | None = None
+
+    def heartbeat(rtt: float | None):  # on the link thread; reads what the render thread last wrote
+        import datetime as dt
+
+        if announcer is None:
+            audio, why = "off", ""
+        else:
+            audio = "silent" if announcer.silent else "ok"
+            why = "no audio device or no voice at start (see last_warnings)" if announcer.silent else ""
+        return fleet.heartbeat(
+            name=args.name or link.token_name or "display", vitals=vitals, fps=frame_rate.read(display.frames),
+            seq=display.view.seq if display.view is not None else 0, zone=zone.name,
+            size=tuple(display.screen.get_size()), rtt=rtt, clock=dt.datetime.now(config.hall.timezone),
+            audio=audio, audio_reason=why, broken=broken, warnings=warnings,
+            cache_bytes=renderer.cached_text_bytes, layout="board")
+
     link = HubLink(url, token, client=f"display-{zone.name}", history_limit=config.hub.history,
-                   clock=clock, wake=wakeup.set, announce=speaks, zones=(audio_zone.name,) if speaks else (),
+                   clock=clock, wake=wakeup.set, heartbeat=heartbeat,
+                   heartbeat_seconds=config.fleet.heartbeat_seconds,
+                   announce=speaks, zones=(audio_zone.name,) if speaks else (),
                    lease_seconds=config.audio.lease_seconds)
     voice = None
     if speaks:
@@ -94,6 +121,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         voice = ZoneVoice(announcer, link, audio_zone, config.announcer.max_age_seconds)
     display = Display(config, zone, screen, renderer, link, announcer, clock=clock, wakeup=wakeup,
                       quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir, voice=voice)
+    address = fleet.local_address(url)
+    display.identity = lambda: [args.name or link.token_name or "display", f"IP {address} · zona {zone.name}",
+                                f"signage {fleet.version()} · hub {url}"]
     log.info("display %dx%d, zone %s (%d counters), hub %s, announcer %s, framebuffer acceleration %s",
              *screen.get_size(), zone.name, len(zone.counters), url, "on" if announcer else "off",
              os.environ.get("SDL_FRAMEBUFFER_ACCELERATION", "SDL default"))
@@ -105,6 +135,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if announcer is not None:
             announcer.stop()
         pygame.quit()
+    if display.restart_requested:
+        log.info("exiting for a restart the hub asked for")
     return 1 if display.status.state == "denied" else 0
 
 
@@ -116,6 +148,19 @@ def board_audio_zone(config: Config, zone, token_secret: str):
         if set(audio.counters) & set(zone.counters) and (audio.speakers is None or name in audio.speakers):
             return audio
     return None
+
+
+def content_problems(config: Config) -> tuple[str, ...]:
+    """Configured content files that fail to load (the board shows a fallback; the fleet raises an alert)."""
+    import pygame
+
+    problems = []
+    if config.display.logo is not None:
+        try:
+            pygame.image.load(str(config.display.logo))
+        except (FileNotFoundError, pygame.error) as exc:
+            problems.append(f"display.logo {config.display.logo.name}: {exc}")
+    return tuple(problems)
 
 
 def make_announcer(config: Config, audio_zone=None):

@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Union
 
 from websockets.asyncio.client import connect
@@ -35,6 +35,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from signage.core import messages as m, session as s, sync, text
 from signage.core.backoff import backoff_delay
+from signage.core.clock import skew
 from signage.core.voice import BEAT_INTERVAL
 from signage.core.layout import LinkStatus
 
@@ -55,7 +56,7 @@ class BoardChanged:
 @dataclass(frozen=True)
 class StatusChanged:
     status: LinkStatus
-    clock_offset: float | None = None  # hub clock minus ours, seconds, measured at welcome
+    clock_offset: float | None = None  # hub clock minus the system clock (absolute), measured at welcome
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,19 @@ class VoiceChanged:
     notice: m.Voice | m.SpeakingState
 
 
-Update = Union[BoardChanged, StatusChanged, VoiceChanged]
+@dataclass(frozen=True)
+class ActionAsked:
+    request: m.ActionRequest  # screenshot, identify or restart: done on the render thread
+
+
+Update = Union[BoardChanged, StatusChanged, VoiceChanged, ActionAsked]
 
 
 class HubLink:
     def __init__(self, url: str, token: str, *, client: str, history_limit: int,
                  clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
+                 system_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 heartbeat: Callable[[float | None], m.Heartbeat] | None = None, heartbeat_seconds: float = 5.0,
                  announce: bool = False, zones: tuple[str, ...] = (), lease_seconds: float = 3.0):
         self.announce = announce
         self.zones = tuple(zones)
@@ -84,7 +92,9 @@ class HubLink:
         self.token = token
         self.client = client
         self.history_limit = history_limit
-        self.clock = clock  # local hall-time clock (aware), for status times and skew
+        self.clock = clock  # hall-time clock (aware, corrected), for status times
+        self.system_clock = system_clock  # uncorrected: skew is measured against this, never against `clock`
+        self._hello_sent_at: datetime | None = None
         self.wake = wake
         self.updates: queue.SimpleQueue[Update] = queue.SimpleQueue()
         self.board = sync.Board()
@@ -94,6 +104,11 @@ class HubLink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._status = "connecting"
+        self.heartbeat = heartbeat  # builds this display's heartbeat, given the link's round trip (seconds)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.heartbeats = 0
+        self.token_name: str | None = None  # from the welcome: the default name in heartbeats
+        self._ws = None
 
     # ------------------------------------------------------------ render-thread side
 
@@ -139,6 +154,23 @@ class HubLink:
             except RuntimeError:
                 pass
 
+    def send_threadsafe(self, frame: str | bytes, timeout: float | None = None) -> bool:
+        """From the render thread: send one frame on the live connection (an action's answer).
+
+        With a timeout, wait until it was handed to the socket; False if there is no connection.
+        """
+        loop, ws = self._loop, self._ws
+        if loop is None or ws is None or loop.is_closed():
+            return False
+        future = asyncio.run_coroutine_threadsafe(ws.send(frame), loop)
+        if timeout is None:
+            return True
+        try:
+            future.result(timeout)
+        except Exception:  # closed meanwhile, or too slow: the hub's wait times out
+            return False
+        return True
+
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -170,7 +202,9 @@ class HubLink:
     async def _main(self) -> None:
         attempt = 0
         self._poke = asyncio.Event()
-        session = s.ClientSession("display", self.token, self.client, True, announce=self.announce,
+        # The board this link was given (or a fresh one): resume from its seq if it was ever synced.
+        session = s.ClientSession("display", self.token, self.client, True,
+                                  self.board.seq if self.board.synced else None, announce=self.announce,
                                   zones=self.zones)
         while True:
             session = session.next_attempt() if session.phase is not s.Phase.IDLE else session
@@ -192,14 +226,19 @@ class HubLink:
         """One connection, driven by the session rules; returns how it ended."""
         self.connects += 1
         loop = asyncio.get_running_loop()
+        beating: asyncio.Task | None = None
         try:
             async with connect(self.url, open_timeout=OPEN_TIMEOUT, ping_interval=PING_INTERVAL,
                                ping_timeout=PING_TIMEOUT, compression=None, max_size=2 ** 22,
                                close_timeout=2) as ws:
                 outputs = session.start(loop.time(), WELCOME_TIMEOUT)
+                self._ws = ws
+                self._hello_sent_at = None
                 talker = asyncio.create_task(self._talk(ws, session)) if self.announce else None
                 try:
                     while True:
+                        if beating is None and session.phase is s.Phase.LIVE and self.heartbeat is not None:
+                            beating = asyncio.create_task(self._beat(ws, session))
                         await self._carry_out(ws, outputs)
                         wait = session.deadline - loop.time() if session.phase is s.Phase.AWAIT_WELCOME else None
                         try:
@@ -219,10 +258,30 @@ class HubLink:
             return self._closed(session, None, "", exc.response.status_code)
         except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
             return self._closed(session, None, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._ws = None
+            if beating is not None:
+                beating.cancel()
+
+    async def _beat(self, ws, session: s.ClientSession) -> None:
+        """Every heartbeat_seconds while live: the first at once, so the hub knows us from the start."""
+        while session.phase is s.Phase.LIVE:
+            try:
+                beat = self.heartbeat(ws.latency or None)
+                for output in session.notify(beat):
+                    await ws.send(output.frame)
+                self.heartbeats += 1
+            except ConnectionClosed:
+                return
+            except Exception:  # a broken figure must not stop the board's link
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.heartbeat_seconds)
 
     async def _carry_out(self, ws, outputs: list) -> None:
         for output in outputs:
             if isinstance(output, s.Send):
+                if self._hello_sent_at is None:  # the hello: start of the skew round trip
+                    self._hello_sent_at = self.system_clock()
                 await ws.send(output.frame)
             elif isinstance(output, s.Close):
                 await ws.close(output.code, output.reason)
@@ -254,7 +313,7 @@ class HubLink:
                     except queue.Empty:
                         break
                     if isinstance(message, m.Speaking):
-                        await self._carry_out(ws, session.tell(message))
+                        await self._carry_out(ws, session.notify(message))
                     else:
                         self._unacked[message.id] = message
                         await self._carry_out(ws, session.request(message))
@@ -274,13 +333,16 @@ class HubLink:
     def _apply(self, output: s.Output) -> None:
         """What the session tells the board."""
         if isinstance(output, s.Welcomed):
+            received_at = self.system_clock()
             # A lease held on an earlier connection is not ours on this one: the hub re-tells us.
             self.leases = {zone: replace(voice, you=False) for zone, voice in self.leases.items()}
             welcome = output.welcome
+            self.token_name = welcome.name
             if not output.resumed:
                 self.board = sync.adopt(welcome)
                 self._emit(BoardChanged(self.board.state, None))
-            offset = (welcome.server_time - self.clock()).total_seconds() if welcome.server_time else 0.0
+            # Measured against the uncorrected system clock, at the round trip's midpoint (core/clock.py).
+            offset = skew(welcome.server_time, self._hello_sent_at, received_at) if welcome.server_time else None
             log.info("link: connected to %s, hub seq %d, since %s: %s", self.url, welcome.seq,
                      "?" if not output.resumed else self.board.seq,
                      f"adopted snapshot (day {welcome.state.day})" if not output.resumed
@@ -304,6 +366,9 @@ class HubLink:
                 self.leases = {**self.leases, notice.zone: notice}
             if isinstance(notice, (m.Voice, m.SpeakingState)):
                 self._emit(VoiceChanged(notice))
+        elif isinstance(output, s.ActionRequested):
+            log.info("hub asks for %s (%s)", output.request.action, output.request.id)
+            self._emit(ActionAsked(output.request))
         elif isinstance(output, s.HubError):
             log.warning("hub error: %s: %s", output.error.code, text.for_log(output.error.message))
         elif isinstance(output, s.Refused):

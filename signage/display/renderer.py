@@ -5,23 +5,45 @@ from `previous` (a full redraw when the set of regions or the size changed) and
 returns the rectangles to pass to pygame.display.update. `draw_ticker` paints
 the running-text strip for one animation frame. Fonts, fitted text and rendered
 text surfaces are cached: Font.render allocates a Surface per call.
+
+No text makes it raise: every string passes `drawable` on its way to pygame
+(Font.render refuses NUL, UTF-8 encoding refuses lone surrogates), and text longer
+than its box could ever show is cut first (fitting 10,000 characters took a minute).
 """
 
 from __future__ import annotations
 
 import collections
+import re
 from pathlib import Path
 
 import pygame
 
-from signage.core.layout import (Fill, Fitted, Image, Rect, Region, Text, TickerView, View, fit_text,
+from signage.core.layout import (ELLIPSIS, Fill, Fitted, Image, Rect, Region, Text, TickerView, View, fit_text,
                                  ticker_offset)
+from signage.core.text import sanitize
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 TEXT_CACHE_SIZE = 1024  # fitted-text entries
 FONT_CACHE_SIZE = 48  # open Font objects (size, weight); a board frame uses fewer than half of that
 CACHE_SCREENS = 3  # rendered text kept: 3 screens' worth of pixels (a frame's texts cover less than one)
+NARROWEST_GLYPH_EM = 0.25  # DejaVu's narrowest printing glyphs ("i", ".", " ") are wider than this
+TICKER_MAX_CHARS = 1000  # per ticker text: ~40,000 px of strip at 1080p, already minutes of scrolling
+_SPACING = re.compile("[\t\n\r\x0b\x0c]")
+
+
+def drawable(text: str) -> str:
+    """`text` as pygame can draw it: tabs and line breaks as spaces, then sanitize() (U+FFFD for
+    lone surrogates and control characters). Idempotent."""
+    return sanitize(_SPACING.sub(" ", text))
+
+
+def clipped(text: str, w: int, min_px: int, max_lines: int) -> str:
+    """`text` cut to what a w-pixel box of max_lines lines could ever show at min_px, plus an
+    ellipsis if anything was cut: the fitted result is the same, and fitting stays fast."""
+    limit = max_lines * (w // max(1, int(min_px * NARROWEST_GLYPH_EM)) + 1)
+    return text if len(text) <= limit else text[:limit] + ELLIPSIS
 
 
 class FontBook:
@@ -60,7 +82,7 @@ class FontBook:
         if size is None:
             if len(self._sizes) > 20000:
                 self._sizes.clear()
-            size = self._sizes[key] = self.font(px, bold).size(text)
+            size = self._sizes[key] = self.font(px, bold).size(drawable(text))
         return size
 
 
@@ -118,7 +140,8 @@ class Renderer:
         key = (text.text, text.rect.w, text.rect.h, text.max_px, text.min_px, text.bold, text.max_lines)
         fitted = self._fits.get(key)
         if fitted is None:
-            fitted = fit_text(text.text, text.rect.w, text.rect.h, text.max_px, text.min_px,
+            safe = clipped(drawable(text.text), text.rect.w, text.min_px, text.max_lines)
+            fitted = fit_text(safe, text.rect.w, text.rect.h, text.max_px, text.min_px,
                               self.fonts.measure, bold=text.bold, max_lines=text.max_lines)
             self._fits[key] = fitted
             if len(self._fits) > TEXT_CACHE_SIZE:
@@ -154,7 +177,7 @@ class Renderer:
         surface = self._surfaces.get(key)
         if surface is None:
             # Opaque (rendered onto bg): blits are plain copies, no per-pixel alpha.
-            surface = self.fonts.font(px, bold).render(line, True, color, bg)
+            surface = self.fonts.font(px, bold).render(drawable(line), True, color, bg)
             self._surfaces[key] = surface
             self._surface_bytes += _bytes(surface)
             # Bounded by bytes, least recently used first: every call brings new ticket texts.
@@ -193,7 +216,9 @@ class Renderer:
             px = ticker.px
             while px > 6 and self.fonts.measure(px, False, "Ag")[1] > ticker.rect.h:
                 px -= 1
-            self._ticker_segments = [self._render(t, px, False, ticker.color, ticker.bg) for t in ticker.texts]
+            texts = (drawable(t) for t in ticker.texts)
+            self._ticker_segments = [self._render(t if len(t) <= TICKER_MAX_CHARS else t[:TICKER_MAX_CHARS] + ELLIPSIS,
+                                                  px, False, ticker.color, ticker.bg) for t in texts]
         content_w = sum(s.get_width() + ticker.gap for s in self._ticker_segments)
         x = ticker_offset(elapsed, ticker.speed, content_w, ticker.rect.w)
         if x == self._ticker_x:

@@ -43,9 +43,11 @@ from signage.core.hall import service_day
 from signage.core.rules import HubState, decide, rebuild
 from signage.core.tokens import token_warnings
 from signage.errors import ClientError, CommandRejected, HubFailed, JournalError
-from signage.hub import http
+from signage.hub import fleet as fleet_desk, http
 from signage.hub.journal import Journal, Record
+from signage.hub.visitor import Visitors
 from signage.hub.voice import VoiceDesk
+from signage.hub.webhook import Notifier
 from signage.web.public import public_config
 
 log = logging.getLogger("signage.hub")
@@ -122,6 +124,10 @@ class Hub:
         self._tasks: set[asyncio.Task] = set()
         self._failed: asyncio.Event | None = None
         self._stopping = False
+        self.notifier = Notifier(config.notify) if config.notify.webhook else None
+        self.visitors = Visitors(config, send=self._send_notice, clients=lambda: self.clients,
+                                 public_url=self.public_url, notifier=self.notifier)
+        self.fleet = fleet_desk.Desk(self)  # heartbeats, remote actions, /status, /metrics
         self.voice = VoiceDesk(self)  # audio zones: leases and receipts (docs/voice.md)
 
     # ------------------------------------------------------------ lifecycle
@@ -141,6 +147,8 @@ class Hub:
         self._inbox = asyncio.Queue(INBOX_MAX)
         self.spawn(self._process(), "command processor", vital=True)
         self.spawn(self.voice.run(), "voice desk", vital=True)
+        if self.notifier is not None:
+            self.spawn(self.notifier.run(), "webhook sender")
         self._server = await serve(
             self._handle, self.host, self.port,
             process_request=self._http, process_response=self._secure,
@@ -163,6 +171,7 @@ class Hub:
         state = rebuild(events, self.hub.history).for_day(today)
         self.voice.load(events, self.journal.receipts_of_day(today), self.journal.voice_epochs(), today)
         self.state = HubState(replace(state.hall, seq=self.seq), state.queue)
+        self.visitors.load(self.journal.path.parent, events, today)
         first = max(0, self.seq - self.hub.replay_window)
         self.replay.extend([e, None] for e in self.journal.events_after(first, self.hub.replay_window))
 
@@ -193,6 +202,16 @@ class Hub:
     def url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         return f"ws://{host}:{self.port}/"
+
+    def public_url(self) -> str:
+        """Where phones reach the hub (the ticket's QR code)."""
+        return self.hub.public_url or self.url.replace("ws://", "http://", 1).rstrip("/")
+
+    def _authenticate(self, secret: str) -> Token | None:
+        return self.config.token(secret) or self.visitors.authenticate(secret, self.clock())
+
+    def _send_notice(self, client: "Client", message) -> None:
+        self._push(client, _wire(protocol.encode(message)))
 
     def spawn(self, coro: Coroutine, name: str, *, vital: bool = False) -> asyncio.Task:
         """Run a background task that is tracked, awaited at stop, and never fails unseen."""
@@ -253,10 +272,12 @@ class Hub:
             return None
         if path == "/healthz":
             return self._health()
+        if (reply := self.fleet.route(path, request)) is not None:
+            return reply
         if path == "/config.json":  # hall facts for the web pages; no tokens, no paths
             body = protocol.encode_document(public_config(self.config))
             return http.response(HTTPStatus.OK, body, "application/json")
-        return http.static(path)
+        return self.visitors.http(path, self.clock()) or http.static(path)
 
     def _secure(self, connection: ServerConnection, request: Request, response: Response) -> Response:
         return http.secure(response)
@@ -270,11 +291,12 @@ class Hub:
             "reason": self.failure or storage,
             "seq": self.seq,
             "day": self.state.hall.day,
-            "clients": {role: roles.get(role, 0) for role in ("display", "operator", "kiosk")},
+            "clients": {role: roles.get(role, 0) for role in ("display", "operator", "kiosk", "admin")},
             "journal": storage or "ok",
             "uptime_s": round(time.monotonic() - self.stats.started, 1),
             "dropped_slow_clients": self.stats.dropped_slow,
             "voice": self.voice.health(),
+            "alerts": fleet_desk.alerts_for_health(self.fleet),
         }
 
     def _health(self) -> Response:
@@ -299,14 +321,16 @@ class Hub:
         finally:
             self.clients.discard(client)
             self.voice.closed(client)
+            self.fleet.disconnected(client)
             client.dropped = True
             client.session.closed()
+            self.visitors.disconnected(client)
             writer.cancel()
             log.info("%s disconnected (%s)", client.label, ws.close_code)
 
     async def _greet(self, ws: ServerConnection) -> Client | None:
         """Run the session's hello; on success queue welcome + replay. None if refused."""
-        session = s.ServerSession(self.config.token, self.limits, time.monotonic())
+        session = s.ServerSession(self._authenticate, self.limits, time.monotonic())
         try:
             frame = await asyncio.wait_for(ws.recv(), s.HELLO_TIMEOUT)
             outputs = session.receive(frame, time.monotonic())
@@ -320,6 +344,9 @@ class Hub:
             await self._refuse(ws, outputs)
             session.closed()
             return None
+        if greeted.token.role == "display":  # room for one screenshot answer (the session checks its size)
+            ws.protocol.max_message_size = max(ws.protocol.max_message_size or 0,
+                                               fleet_desk.SCREENSHOT_MAX_BYTES + 1024)
         self._strikes.pop(_address(ws), None)
         # No await from here to the end: welcome and replay reach the outbox before any live event.
         now = self.clock()
@@ -337,13 +364,20 @@ class Hub:
             session.closed()
             return None
         token = greeted.token
-        welcome = m.Welcome(self.seq, self.state.hall, token.role, token.name, token.counters, len(replay), now,
-                            voice=self.voice.status())
+        welcome_voice = None
+        if greeted.hello.role in s.NOTICE_ONLY_ROLES:
+            # Phone pages and printer agents see no hall state, only notices about their own tickets.
+            hall = m.Snapshot(self.seq, self.state.hall.day)
+        else:
+            hall, welcome_voice = self.state.hall, self.voice.status()
+        welcome = m.Welcome(self.seq, hall, token.role, token.name, token.counters, len(replay), now,
+                            voice=welcome_voice)
         for output in session.welcome(welcome, []):
             self._push(client, _wire(output.frame))
         for frame in replay:
             self._push(client, frame)
         self.voice.greeted(client)
+        self.visitors.connected(client, self.state, now)
         return client
 
     async def _refuse(self, ws: ServerConnection, outputs: list[s.Output]) -> None:
@@ -386,14 +420,23 @@ class Hub:
                 self._push(client, _wire(output.frame))
             elif isinstance(output, s.CommandReceived) and isinstance(output.command, m.VOICE_MESSAGES):
                 await self.voice.receive(client, output.command)
+            elif isinstance(output, s.FleetReceived):
+                self.fleet.received(client, output.message)
+            elif isinstance(output, s.ScreenshotReceived):
+                self.fleet.screenshot(output)
             elif isinstance(output, s.CommandReceived):
                 if not self._token_allows(client.token, time.monotonic()):
                     rate = self.hub.rate.per_second * TOKEN_RATE_FACTOR
                     self._reply(client, m.Error(output.command.id, "rate_limited",
                                                 f"token {client.token.name!r} sent more than {rate:g} messages per "
                                                 f"second over all its connections; slow down"))
+                    self.fleet.metrics.commands.labels("rate_limited").inc()
                     continue
-                await self._inbox.put((client, output.command))
+                if isinstance(output.command, m.VISITOR_COMMANDS):  # print reports, reprints: nothing to journal
+                    self._reply(client, self.visitors.command(client, output.command, self.state, self.clock()))
+                    continue
+                self.visitors.remember_phone(client.token, output.command)
+                await self._inbox.put((client, output.command, time.monotonic()))
 
     def _token_allows(self, token: Token, now: float) -> bool:
         rate, burst = self.hub.rate.per_second * TOKEN_RATE_FACTOR, self.hub.rate.burst * TOKEN_RATE_FACTOR
@@ -441,6 +484,7 @@ class Hub:
         today = service_day(now)
         if self.state.hall.day != today:
             self.state = self.state.for_day(today)
+        self.visitors.roll(today)
 
     async def _process(self) -> None:
         loop = asyncio.get_running_loop()
@@ -458,70 +502,85 @@ class Hub:
         self._roll_day(now)
         state, seq = self.state, self.seq
         records: list[Record] = []
-        replies: list[tuple[Client, m.Ack | m.Error | _Pending]] = []
+        replies: list[tuple[Client, m.Ack | m.Error | _Pending, float]] = []
         seen: dict[tuple[str, str], Record] = {}
         try:  # ids already committed, looked up for the whole batch at once
             priors = await loop.run_in_executor(
-                self._io, self.journal.find_commands, [(client.token.name, cmd.id) for client, cmd in batch])
+                self._io, self.journal.find_commands, [(client.token.name, cmd.id) for client, cmd, _ in batch])
         except JournalError as exc:
-            for client, cmd in batch:
-                self._reply(client, m.Error(cmd.id, "storage_failed", str(exc)))
+            self.fleet.metrics.storage_failures.inc()
+            for client, cmd, received in batch:
+                self._answer(client, m.Error(cmd.id, "storage_failed", str(exc)), received)
             return
-        for client, cmd in batch:
+        for client, cmd, received in batch:
             key = (client.token.name, cmd.id)
             try:
                 command_text = protocol.encode_command(cmd)
                 if key in seen:  # the same id twice in this batch: acked with the first, after COMMIT
                     if seen[key].command != command_text:
                         raise CommandRejected("conflict", f"id {cmd.id!r} was already used for another command")
-                    replies.append((client, _Pending(seen[key], duplicate=True)))
+                    replies.append((client, _Pending(seen[key], duplicate=True), received))
                     continue
                 prior = priors.get(key)
                 if prior is not None:  # committed earlier: the same answer again
                     if prior.command != command_text:
                         raise CommandRejected("conflict", f"id {cmd.id!r} was already used for another command")
-                    replies.append((client, m.Ack(cmd.id, prior.event.seq, True, prior.event)))
+                    replies.append((client, m.Ack(cmd.id, prior.event.seq, True, prior.event), received))
                     continue
                 event = decide(state, cmd, client.token, self.config, now, seq + 1)
             except ClientError as exc:
-                replies.append((client, m.Error(cmd.id, exc.code, exc.message)))
+                replies.append((client, m.Error(cmd.id, exc.code, exc.message), received))
                 continue
             except Exception:  # a bug in deciding one command: refuse it honestly, keep serving
                 log.exception("deciding %s failed", protocol.type_name(cmd))
                 replies.append((client, m.Error(cmd.id, "internal_error", "the hub could not handle this "
-                                                                          "command; it was not applied")))
+                                                                          "command; it was not applied"), received))
                 continue
             seq += 1
             state = state.apply(event, self.hub.history)
             record = Record(event, client.token.name, cmd.id, command_text, protocol.encode(event))
             seen[key] = record
             records.append(record)
-            replies.append((client, _Pending(record)))
+            replies.append((client, _Pending(record), received))
 
         stored = True
         if records:
+            started = time.perf_counter()
             try:
                 await loop.run_in_executor(self._io, self.journal.append, records)
                 self.stats.last_storage_error = None
+                self.fleet.metrics.commit_latency.observe(time.perf_counter() - started)
             except JournalError as exc:
+                self.fleet.metrics.storage_failures.inc()
                 stored = False
                 self.stats.last_storage_error = str(exc)
                 log.error("%s; refusing %d command(s)", exc, len(records))
         # From here on nothing may fail quietly: an exception stops the processor and the hub (fail()).
         if stored:
             self.state, self.seq = state, seq
-        for client, reply in replies:
+            self.fleet.committed(seq)
+            for record in records:
+                self.visitors.applied(record.event, record.actor, record.command_id, self.state)
+        for client, reply, received in replies:
             if isinstance(reply, _Pending):
                 event = reply.record.event
                 reply = (m.Ack(reply.record.command_id, event.seq, reply.duplicate, event) if stored else
                          m.Error(reply.record.command_id, "storage_failed",
                                  f"not stored, not applied: {self.stats.last_storage_error}"))
-            self._reply(client, reply)
+            if isinstance(reply, m.Ack):
+                reply = self.visitors.ack(client, reply, self.state)
+            self._answer(client, reply, received)
         if stored:
             for record in records:
                 self._broadcast(record.event, record.body)
+            self.visitors.after_batch(self.state, now)
+
+    def _answer(self, client: Client, reply: m.Ack | m.Error, received: float) -> None:
+        self._reply(client, reply)
+        self.fleet.metrics.answered(reply, received, time.monotonic())
 
     def _broadcast(self, event: m.Event, body: str) -> None:
+        self.fleet.metrics.events.labels(protocol.type_name(event)).inc()
         frame = _wire(body)  # the journal's text, UTF-8 encoded once for every client
         self.replay.append([event, None])
         self.voice.on_event(event)

@@ -96,8 +96,7 @@ class Session:
         except ConnectionClosed:
             pass
         finally:
-            rcvd = self.ws.close_rcvd or self.ws.close_sent
-            closed = self.core.connection_closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "")
+            closed = self.core.connection_closed(self.ws.close_code, self.ws.close_reason or "")
             self._closed = closed[0] if closed else None
             for fut in self._pending.values():
                 if not fut.done():

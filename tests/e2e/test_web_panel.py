@@ -254,7 +254,7 @@ def test_space_runs_next_only_even_with_another_button_focused(hub, page, tokens
     page.keyboard.down(" ")  # a human releases the key after the hub has answered
     expect(page.locator("#current-ticket")).to_have_text(second.ticket)
     page.keyboard.up(" ")
-    page.wait_for_timeout(500)  # a stray Done would arrive within this
+    page.wait_for_timeout(timeout(500))  # a stray Done would arrive within this
     assert [(type(e).__name__, e.ticket) for e in display] == [("Called", second.ticket)]
 
 
@@ -275,7 +275,7 @@ def test_bad_token_is_refused_without_a_reconnect_storm(hub, page):
     log_in(page, hub, "tok-not-a-real-token")
     expect(page.locator("#login-error")).to_contain_text("unauthorized: unknown token")
     expect(page.locator("#status")).to_have_attribute("data-state", "refused")
-    page.wait_for_timeout(2500)  # longer than the first backoff steps
+    page.wait_for_timeout(timeout(2500))  # longer than the first backoff steps
     assert len(sockets) == 1
     assert page.evaluate("localStorage.getItem('signage.operator.token')") is None
 

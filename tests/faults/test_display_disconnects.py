@@ -14,8 +14,7 @@ from datetime import datetime
 
 import pytest
 
-from faults.harness import (DisplayProcess, eventually, healthz, hub_snapshot, link_connects, notices,
-                            stream_calls)
+from faults.harness import DisplayProcess, eventually, healthz, hub_snapshot, link_connects, stream_calls
 from faults.proxy import CUTS, CuttingProxy
 from signage.core.layout import LinkStatus, build_view
 from faults.harness import call_for
@@ -65,7 +64,7 @@ async def test_100_random_link_cuts_lose_no_call(tmp_path, hall):
         frame = await display.wait_frame(lambda f: f["seq"] == last and f["link"] == "online", 20,
                                          f"the last call (seq {last})")
         # Every call was applied once, in order or from replay: one notice line per seq.
-        seen = notices(display)  # raises if any seq was handed over twice
+        seen = await display.wait_notices(range(1, last + 1))  # raises if any seq was handed over twice
         assert sorted(seen) == list(range(1, last + 1))
         assert any(not live for _, live in seen.values()), "no cut ever made the display miss a call"
 
@@ -113,7 +112,7 @@ async def test_a_display_back_from_a_long_outage_catches_up(tmp_path, hall):
         proxy.refusing = False
         await display.wait_frame(lambda f: f["seq"] == missed + 1 and f["link"] == "online", 30,
                                  f"the {missed} calls made during the outage")
-        seen = notices(display)
+        seen = await display.wait_notices(range(1, missed + 2))
         assert sorted(seen) == list(range(1, missed + 2))
         assert seen[1][1] and not any(live for seq, (_, live) in seen.items() if seq > 1)  # replayed, silent
     finally:

@@ -61,6 +61,7 @@ class Fuzzed:
     acked: list = field(default_factory=list)  # events of new (not duplicate) acks, in seq order
     frames: int = 0
     replies: dict = field(default_factory=dict)  # reply kind → count, for the report
+    stored: dict = field(default_factory=dict)  # role → {command id: command text} acked for its token
 
     def exchange(self, frame: str | bytes) -> dict:
         """Send one frame, return the one reply."""
@@ -231,7 +232,8 @@ def test_binary_frames(fuzzed, blob):
     if len(blob) > MAX_BYTES:
         expect_error(fuzzed.exchange(blob), "too_large")
     else:
-        expect_error(fuzzed.exchange(blob), "bad_message", "binary frames are not accepted")
+        expect_error(fuzzed.exchange(blob), "bad_message", "binary frames are accepted only as the answer to a "
+                                                           "screenshot request")
 
 
 @fuzz_settings(400)
@@ -328,12 +330,18 @@ def test_hostile_frames_from_every_role_never_stop_the_hall(fuzzed, roles, role,
     except ProtocolError as exc:
         expect_error(reply, exc.code, exc.message)
     else:
-        if role == "display" or not isinstance(command, m.Issue):
-            expect_error(reply, "bad_message" if protocol.type_name(command) == "hello" else "forbidden")
+        stored = fuzzed.stored.setdefault(role, {})  # ids this token has stored: id → command text
+        if protocol.type_name(command) == "hello":
+            expect_error(reply, "bad_message")
+        elif command.id in stored and stored[command.id] != protocol.encode_command(command):
+            expect_error(reply, "conflict")  # the id answers first, before the role is looked at
+        elif role == "display" or not isinstance(command, m.Issue):
+            expect_error(reply, "forbidden")
         else:
             expect_accepted_or_ruled_out(reply, command.id)
             if reply["type"] == "ack" and not reply.get("duplicate"):
                 fuzzed.acked.append(reply["event"])
+                stored[command.id] = protocol.encode_command(command)
     probe = roles["probe"]
     probe_id = f"probe-{fuzzed.frames}"
     probe.send(json.dumps({"type": "call", "id": probe_id, "counter": 5, "ticket": "Z-001"}))

@@ -14,7 +14,7 @@ import sqlite3
 
 import pytest
 
-from faults.harness import DisplayProcess, call_for, eventually, link_connects, notices, shown_seqs
+from faults.harness import DisplayProcess, call_for, eventually, link_connects, shown_seqs
 from signage.errors import HubUnreachable
 from signage.operator.client import Session
 from support import HubProcess
@@ -62,7 +62,7 @@ async def test_sigkill_mid_stream_with_a_display_connected(tmp_path, hall):
         assert all(stored[cid] == seq for cid, seq in acked.items())
         await display.wait_frame(lambda f: f["seq"] == CALLS, 20, f"seq {CALLS}")
 
-        seen = notices(display)  # fails if a seq was handed to the announcer twice
+        seen = await display.wait_notices(range(1, CALLS + 1))  # fails if a seq was handed over twice
         assert sorted(seen) == list(range(1, CALLS + 1))
         tickets = {command.id: command.ticket for command in commands}
         assert all(seen[seq][0] == tickets[cid] for cid, seq in stored.items())
@@ -72,6 +72,7 @@ async def test_sigkill_mid_stream_with_a_display_connected(tmp_path, hall):
         heard = live.index(False) if False in live else committed
         assert live == [True] * heard + [False] * (committed - heard)
         assert all(seen[seq][1] for seq in range(committed + 1, CALLS + 1))
+        await display.wait_log(lambda: CALLS in shown_seqs(display), 5, f"shown seq={CALLS}")
         shown = shown_seqs(display)
         assert shown == sorted(set(shown)) and shown[-1] == CALLS  # no seq shown twice, never backwards
         print(f"\nkilled with {committed} committed, {acked_before_crash} acked; "

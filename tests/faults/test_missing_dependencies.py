@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from faults.harness import DisplayProcess, call_for, notices
+from faults.harness import DisplayProcess, call_for
 from integration.test_display_live import SIZE
 from signage.operator.client import Session
 from support import ROOT, HubProcess
@@ -88,7 +88,7 @@ async def test_display_runs_and_warns_once(tmp_path, hall, case):
         assert "announcer on" in display.log()  # the announcer was really asked for
         # and the board goes on drawing (the new call flashes, the clock ticks)
         await display.wait_frame(lambda f: f["frame"] > info["frame"] + 10, 5, "more frames")
-        assert sorted(notices(display)) == list(range(1, CALLS + 1))
+        assert sorted(await display.wait_notices(range(1, CALLS + 1))) == list(range(1, CALLS + 1))
         found = problems(display)
         print(f"\n{case}: {found}")
         assert len(found) == 1 and CASES[case][1] in found[0], "\n".join(found) or display.log()

@@ -40,7 +40,7 @@ def hub_thread(tmp_path):
     yield cfg, hub, run
     run(hub.stop())
     loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    thread.join(timeout(5))
 
 
 def step_until(display: Display, condition, seconds: float) -> bool:

@@ -68,6 +68,21 @@ class DisplayProcess:
             await asyncio.sleep(0.05)
         raise AssertionError(f"display never showed {what}; last frame: {self.frame()}\n{self.log()}")
 
+    async def wait_log(self, predicate, seconds: float, what: str) -> None:
+        """Wait until predicate() holds over the log. Lines come through a pipe and a reader thread,
+        so a line written before a frame.json may still be on its way when the frame is seen."""
+        deadline = time.monotonic() + timeout(seconds)
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"display never logged {what}\n{self.log()}")
+            await asyncio.sleep(0.02)
+
+    async def wait_notices(self, seqs, seconds: float = 10) -> dict[int, tuple[str, bool]]:
+        """notices(self), once it holds every seq in seqs."""
+        wanted = set(seqs)
+        await self.wait_log(lambda: wanted <= set(notices(self)), seconds, f"notices for seqs {sorted(wanted)}")
+        return notices(self)
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -76,7 +91,7 @@ class DisplayProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._reader.join(2)
+        self._reader.join(timeout(2))
         return self.proc.returncode
 
 
@@ -157,18 +172,17 @@ async def test_calls_appear_outage_shows_and_missed_calls_return_silently(tmp_pa
         assert not info["alert"]
         assert info["texts"]["cell:7"][2] == "G-001" and info["texts"]["cell:9"][2] == "I-001"
         assert info["texts"]["cell:5"][2] == "E-001"
-        assert "kept own state, 2 event(s) replayed" in display.log()
+        await display.wait_log(lambda: "kept own state, 2 event(s) replayed" in display.log(), 5, "the replay")
 
         # Shown, but never announced: replayed notices are not live.
-        seen = notices(display)
+        seen = await display.wait_notices([seq, *missed])
         assert seen[seq] == ("E-001", True)
         assert seen[missed[0]] == ("G-001", False) and seen[missed[1]] == ("I-001", False)
 
         # And live again afterwards.
         again = await call(hub.url, operator, 7, "G-002")
         await display.wait_frame(lambda f: f["seq"] == again, 5, f"seq {again}")
-        await asyncio.sleep(0.2)
-        assert notices(display)[again] == ("G-002", True)
+        assert (await display.wait_notices([again]))[again] == ("G-002", True)
     finally:
         assert display.stop() == 0, display.log()
         hub.stop()

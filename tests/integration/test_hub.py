@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import sqlite3
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime
@@ -213,7 +214,9 @@ async def test_a_stalled_client_is_dropped_and_memory_stays_bounded(tmp_path, to
                     await op.send({"type": "ticker", "id": f"t{sent}", "text": f"{sent} {text}"})
                 acks = [await op.recv_type("ack") for _ in range(100)]
                 assert acks[-1]["seq"] == sent
-            while len(seen) < sent:
+            deadline = time.monotonic() + timeout(60)
+            while len(seen) < sent and not reading.done():
+                assert time.monotonic() < deadline, f"the healthy display got {len(seen)} of {sent} events"
                 await asyncio.sleep(0.05)
             reading.cancel()
             assert seen == list(range(1, sent + 1))

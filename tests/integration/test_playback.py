@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from audio_harness import find_all, play, samples, tone_power, wav_frames  # noqa: E402
+from audio_harness import find_all, play, played_whole_in_order, samples, tone_power, wav_frames  # noqa: E402
 
 FAST = {"rate": 260, "templates": {"id": "{letter} {number}, {counter}.", "en": "{letter} {number}, {counter}."}}
 
@@ -78,5 +78,22 @@ def test_burst_is_spoken_short_once_each_and_chimed_once(tmp_path):
         chime = w.readframes(w.getnframes())
     # burst_threshold 3: two short announcements (one chime), then two in full (chimed, twice each)
     assert [part for part, _ in result["timeline"] if part == "chime"] == ["chime"] * 3
+    played = played_whole_in_order(result, capture)
+    assert [(p.part, p.seq) for p in played] == [("chime", 1), ("speech", 1), ("speech", 2),
+                                                 ("chime", 3), ("speech", 3), ("speech", 3),
+                                                 ("chime", 4), ("speech", 4), ("speech", 4)]
     assert len(find_all(capture, chime)) == 3
+    assert result["stats"]["started"] == 4
+
+
+def test_a_busy_main_thread_never_cuts_a_sound(tmp_path):
+    """A board that draws a frame or decodes video holds the GIL for tens of milliseconds: sounds
+    end while its loop is not looking, and their end events are read late. Every sound must still
+    be played whole, in order, one at a time. (The announcer used to count end events and also
+    trust an idle channel; one sound ending in that gap was counted twice, and the next
+    Channel.play cut the chime that had just started: the CI flake of issue 10.)"""
+    notices = [[seq, "call", f"A-{seq:03d}", seq] for seq in range(1, 5)]
+    result, capture, _ = play(tmp_path, {"notices": notices, "announcer": {"rate": 260}, "busy_ms": 30})
+    played = played_whole_in_order(result, capture)
+    assert [p.part for p in played] == ["chime", "speech", "speech"] + ["chime", "speech", "speech"] * 2
     assert result["stats"]["started"] == 4

@@ -10,6 +10,7 @@ import pytest
 from signage.announcer import voicepack
 from signage.announcer.speech import Pyttsx3Engine, Speech, wav_seconds
 from signage.errors import AudioUnavailable
+from support import timeout
 
 INDONESIAN = "Nomor antrian, a, dua puluh tiga, silakan menuju, loket lima."
 ENGLISH = "Ticket number, ay, twenty-three, please proceed to, counter five."
@@ -26,7 +27,7 @@ def speech(tmp_path):
 @pytest.mark.parametrize("text, voice", [(INDONESIAN, "id"), (ENGLISH, "en")])
 def test_espeak_writes_a_22050_hz_wav_of_plausible_length(speech, text, voice):
     assert speech.tts_available, speech.unavailable_reason
-    path = speech.request(text, voice).result(timeout=30)
+    path = speech.request(text, voice).result(timeout=timeout(30))
     with wave.open(str(path), "rb") as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (22050, 1, 2)
         seconds = w.getnframes() / w.getframerate()
@@ -39,42 +40,42 @@ def test_espeak_writes_a_22050_hz_wav_of_plausible_length(speech, text, voice):
 
 def test_indonesian_and_english_voices_differ(speech):
     same_text = "satu dua tiga"
-    a = speech.request(same_text, "id").result(timeout=30).read_bytes()
-    b = speech.request(same_text, "en").result(timeout=30).read_bytes()
+    a = speech.request(same_text, "id").result(timeout=timeout(30)).read_bytes()
+    b = speech.request(same_text, "en").result(timeout=timeout(30)).read_bytes()
     assert a != b
 
 
 def test_cache_hits_return_the_same_file_at_once(speech):
-    first = speech.request(INDONESIAN, "id").result(timeout=30)
+    first = speech.request(INDONESIAN, "id").result(timeout=timeout(30))
     again = speech.request(INDONESIAN, "id")
     assert again.done() and again.result() == first
     assert (speech.hits, speech.misses) == (1, 1)
 
 
 def test_cache_is_keyed_by_rate(tmp_path, speech):
-    slow = speech.request("lima", "id").result(timeout=30)
+    slow = speech.request("lima", "id").result(timeout=timeout(30))
     fast_speech = Speech(voice="id", rate=300, cache_entries=3, cache_dir=tmp_path / "fast")
     fast_speech.start()
     try:
-        fast = fast_speech.request("lima", "id").result(timeout=30)
+        fast = fast_speech.request("lima", "id").result(timeout=timeout(30))
         long_text = "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh"
-        assert wav_seconds(fast_speech.request(long_text, "id").result(timeout=30)) < \
-            wav_seconds(speech.request(long_text, "id").result(timeout=30))
+        assert wav_seconds(fast_speech.request(long_text, "id").result(timeout=timeout(30))) < \
+            wav_seconds(speech.request(long_text, "id").result(timeout=timeout(30)))
     finally:
         fast_speech.stop()
     assert slow != fast
 
 
 def test_cache_is_bounded_and_evicted_files_are_deleted(speech):
-    paths = [speech.request(f"nomor {word}", "id").result(timeout=30)
+    paths = [speech.request(f"nomor {word}", "id").result(timeout=timeout(30))
              for word in ("satu", "dua", "tiga", "empat")]
     assert not paths[0].exists() and all(p.exists() for p in paths[1:])
-    assert speech.request("nomor satu", "id").result(timeout=30) == paths[0]  # synthesised again
+    assert speech.request("nomor satu", "id").result(timeout=timeout(30)) == paths[0]  # synthesised again
     assert speech.misses == 5 and paths[0].exists() and not paths[1].exists()
 
 
 def test_saved_notice_does_not_reach_stdout(speech, capfd):
-    speech.request("nomor enam", "id").result(timeout=30)
+    speech.request("nomor enam", "id").result(timeout=timeout(30))
     out, _ = capfd.readouterr()
     assert "Audio saved" not in out
 
@@ -93,7 +94,7 @@ def pack(tmp_path, speech):
     folder = tmp_path / "pack"
     folder.mkdir()
     for word in ("a", "tujuh", "loket", "lima"):
-        clip = speech.request(word, "id").result(timeout=30)
+        clip = speech.request(word, "id").result(timeout=timeout(30))
         (folder / f"{word}.wav").write_bytes(clip.read_bytes())
     return folder
 
@@ -134,9 +135,21 @@ def test_speech_uses_the_pack_and_falls_back_to_tts(tmp_path, pack):
                engine_factory=CountingEngine)
     s.start()
     try:
-        from_pack = s.request("a, tujuh, loket lima.").result(timeout=30)
-        from_tts = s.request("a, delapan, loket lima.").result(timeout=30)
+        from_pack = s.request("a, tujuh, loket lima.").result(timeout=timeout(30))
+        from_tts = s.request("a, delapan, loket lima.").result(timeout=timeout(30))
     finally:
         s.stop()
     assert calls == ["a, delapan, loket lima."]
     assert from_pack is not None and from_tts is not None
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\ud800", "\x1b", "\x85", "\udfff\x00\x9f"])
+def test_text_the_rule_refuses_is_spoken_as_a_space_and_the_worker_lives_on(speech, bad):
+    """A NUL used to cut espeak's input short (ctypes ends the C string there), a lone surrogate
+    made the synthesis fail: the call was heard as a chime only."""
+    hostile = f"Nomor antrean, a, dua puluh{bad}tiga, silakan menuju, loket lima."
+    clean = "Nomor antrean, a, dua puluh tiga, silakan menuju, loket lima."
+    path = speech.request(hostile, "id").result(timeout=timeout(30))
+    assert path is not None and path == speech.request(clean, "id").result(timeout=timeout(30))
+    assert wav_seconds(path) > wav_seconds(speech.request("Nomor antrean, a, dua puluh", "id").result(timeout(30)))
+    assert speech.request("enam", "id").result(timeout=timeout(30)) is not None  # the worker still serves

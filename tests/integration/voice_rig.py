@@ -31,7 +31,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from audio_harness import find_all, wav_frames  # noqa: E402
-from support import HubProcess, ROOT, timeout, write_config  # noqa: E402
+from support import HubProcess, timeout, write_config  # noqa: E402
 
 FAST = {"rate": 260, "repeat": 1, "burst_threshold": 1000, "volume": 1.0,
         "templates": {"id": "{letter} {number}, {counter}.", "en": "{letter} {number}, {counter}."}}

@@ -16,7 +16,9 @@ function normalise(out, session) {
     case "close": return {close: out.code};
     case "welcomed": return {welcomed: {resumed: out.resumed, seq: session.seq}};
     case "event": return {event: out.event.seq};
+    case "notice": return {notice: out.notice.type};
     case "replied": return {replied: {id: out.id, type: out.reply.type}};
+    case "action_requested": return {action_requested: out.request.action};
     case "hub_error": return {hub_error: out.error.code};
     case "notice": return {notice: out.notice.type};
     case "refused": return {refused: {code: out.error.code, final: out.final}};

@@ -55,7 +55,7 @@ BROKEN = [
     (lambda r: r["hall"].pop("name"), "config.yaml: hall.name: missing"),
     (lambda r: r.pop("tokens"), "config.yaml: tokens: missing"),
     (lambda r: r["tokens"][0].update(token="short"), "config.yaml: tokens[0].token: expected a secret"),
-    (lambda r: r["tokens"][3].update(role="admin"), "config.yaml: tokens[3].role: expected one of operator"),
+    (lambda r: r["tokens"][3].update(role="root"), "config.yaml: tokens[3].role: expected one of operator"),
     (lambda r: r["tokens"][2].update(counters=[42]), "config.yaml: tokens[2].counters: unknown counter 42"),
     (lambda r: r["services"][7].update(prefix="a1"), "config.yaml: services[7].prefix: expected 1-3 capital letters"),
     (lambda r: r["services"][9].update(counters=[]), "config.yaml: services[9].counters: expected a non-empty list"),

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from support import ROOT
+from support import ROOT, timeout
 
 DEPLOY = ROOT / "deploy"
 INSTALL = DEPLOY / "install.sh"
@@ -17,7 +17,7 @@ INSTALL = DEPLOY / "install.sh"
 
 def dry_run(*args: str) -> subprocess.CompletedProcess:
     # --dry-run is always passed: this machine must not get units, users or /opt/signage.
-    return subprocess.run(["bash", str(INSTALL), "--dry-run", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(["bash", str(INSTALL), "--dry-run", *args], capture_output=True, text=True, timeout=timeout(60))
 
 
 def test_install_script_parses():

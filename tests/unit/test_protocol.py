@@ -107,8 +107,8 @@ class TestClientFrames:
         assert refused("[" * 100_000 + "]" * 100_000).code == "bad_message"
 
     def test_hello_bad_role(self):
-        err = refused('{"type":"hello","role":"admin","token":"t"}')
-        assert err.message == "role: expected one of display, operator, kiosk, got 'admin'"
+        err = refused('{"type":"hello","role":"root","token":"t"}')
+        assert err.message == "role: expected one of display, operator, kiosk, printer, ticket, admin, got 'root'"
 
 
 class TestRoundTrips:

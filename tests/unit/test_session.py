@@ -38,12 +38,14 @@ def normalise(output) -> dict:
         return {"welcomed": {"resumed": output.resumed, "seq": None}}
     if isinstance(output, s.EventReceived):
         return {"event": output.event.seq}
-    if isinstance(output, s.Replied):
-        return {"replied": {"id": output.id, "type": protocol.type_name(output.reply)}}
-    if isinstance(output, s.HubError):
-        return {"hub_error": output.error.code}
     if isinstance(output, s.NoticeReceived):
         return {"notice": protocol.type_name(output.notice)}
+    if isinstance(output, s.Replied):
+        return {"replied": {"id": output.id, "type": protocol.type_name(output.reply)}}
+    if isinstance(output, s.ActionRequested):
+        return {"action_requested": output.request.action}
+    if isinstance(output, s.HubError):
+        return {"hub_error": output.error.code}
     if isinstance(output, s.Refused):
         return {"refused": {"code": output.error.code, "final": output.final}}
     if isinstance(output, s.Closed):

@@ -41,7 +41,7 @@ def test_the_sample_list_is_exactly_the_shipped_tokens():
 def test_every_shipped_token_is_named():
     config = load_config(ROOT / "config.yaml")
     found = token_warnings(config)
-    assert len(found) == len(config.tokens) == 26
+    assert len(found) == len(config.tokens) == 27
     assert found[0] == ("config.yaml: tokens[0].token (supervisor): a sample from the config.yaml shipped with "
                         "signage (public): replace it before going live")
     assert found[25].startswith("config.yaml: tokens[25].token (anjungan-1): a sample")
@@ -66,14 +66,14 @@ def test_check_config_warns_and_passes_without_strict(tmp_path):
     done = check_config(str(ROOT / "config.yaml"))
     assert done.returncode == 0 and ": OK" in done.stdout
     warnings = done.stderr.strip().splitlines()
-    assert len(warnings) == 26 and all(w.startswith("warning: config.yaml: tokens[") for w in warnings)
+    assert len(warnings) == 27 and all(w.startswith("warning: config.yaml: tokens[") for w in warnings)
 
 
 def test_check_config_strict_refuses_samples_and_short_tokens(tmp_path):
     done = check_config("--strict", str(ROOT / "config.yaml"))
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and done.stdout == ""
-    assert [line.split(" (")[0] for line in lines] == [f"config.yaml: tokens[{i}].token" for i in range(26)]
+    assert [line.split(" (")[0] for line in lines] == [f"config.yaml: tokens[{i}].token" for i in range(27)]
 
     raw = strong_tokens(yaml.safe_load(REAL))
     raw["tokens"][3]["token"] = "short-but-ok8"

@@ -25,7 +25,8 @@
 
   /* One connection attempt, sans I/O: frames in, outputs out.
    * Outputs: {type: "send", frame}, {type: "close", code, reason}, {type: "welcomed", welcome, resumed},
-   * {type: "event", event}, {type: "replied", id, reply}, {type: "hub_error", error},
+   * {type: "event", event}, {type: "notice", notice}, {type: "replied", id, reply},
+   * {type: "action_requested", request}, {type: "hub_error", error},
    * {type: "refused", error, final}, {type: "closed", code, reason, final, immediate, unanswered}. */
   function ClientSession(options) {
     this.role = options.role;
@@ -40,8 +41,10 @@
     this.pending = {};
   }
 
-  // Voice notices (docs/voice.md): outside the seq stream, handed over as {type: "notice", notice}.
-  var NOTICE_TYPES = ["voice", "receipt", "voice_queue", "speaking"];
+  // Notices outside the seq stream, handed over as {type: "notice", notice}: about this client's own
+  // tickets, and the voice lease, receipts, voice queue and speaking state (docs/voice.md). A receipt
+  // carries its call's seq, so notices are told apart before events.
+  var NOTICE_TYPES = ["print", "print_status", "ticket_status", "voice", "receipt", "voice_queue", "speaking"];
 
   var CLIENT_TRANSITIONS = {
     start: ["idle"],
@@ -88,6 +91,15 @@
     }
     if (NOTICE_TYPES.indexOf(frame.type) >= 0) return [{type: "notice", notice: frame}];
     if (typeof frame.seq === "number") return this._event(frame);
+    // Fleet (docs/protocol.md, section 6): an action asked of this client; an admin's answer, by id.
+    if (frame.type === "action") return [{type: "action_requested", request: frame}];
+    if (frame.type === "action_result") {
+      if (this.pending.hasOwnProperty(frame.id)) {
+        delete this.pending[frame.id];
+        return [{type: "replied", id: frame.id, reply: frame}];
+      }
+      return [];
+    }
     return [{type: "hub_error", error: {type: "error", id: null, code: "bad_message",
                                         message: "unexpected " + frame.type + " on a live connection"}}];
   };
@@ -181,7 +193,7 @@
   /* The connection: a ClientSession per attempt, reconnect with backoff, one command
    * in flight, re-sent with the same id after a reconnect.
    * options: role, token, client, subscribe,
-   *          onWelcome(welcome), onEvent(event), onError(error without a pending id),
+   *          onWelcome(welcome), onEvent(event), onNotice(notice), onError(error without a pending id),
    *          onStatus({state: "connecting"|"connected"|"reconnecting"|"refused"|"stopped",
    *                    delayMs, error}) */
   function HubLink(options) {

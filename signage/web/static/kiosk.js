@@ -25,9 +25,13 @@
   var issuing = false;
   var returnTimer = null, returnAt = 0, lastTouch = Date.now();
   var clockOffsetMs = 0;    // hub time minus this device's time
+  var PRINT_GIVE_UP_MS = 20000; // no word from the printer agent: tell the visitor to note the number
+  var REPRINT_S = 60;
+  var browserPrint = false, shown = null, printTimer = null, reprintTimer = null;
 
   function boot() {
     var params = new URLSearchParams(location.search);
+    browserPrint = params.get("print") === "browser";
     if (params.get("token")) {
       localStorage.setItem(TOKEN_KEY, params.get("token"));
       params.delete("token");
@@ -63,6 +67,7 @@
     if (link) link.stop();
     link = new S.HubLink({
       role: "kiosk", token: token, client: "web-kiosk", subscribe: false,
+      onNotice: function (n) { if (n.type === "print_status") printStatus(n); },
       onWelcome: function (welcome) {
         localStorage.setItem(TOKEN_KEY, token);
         if (welcome.server_time) clockOffsetMs = Date.parse(welcome.server_time) - Date.now();
@@ -168,11 +173,11 @@
       clearTimeout(giveUp);
       issuing = false;
       renderTiles();
-      if (reply.type === "ack" && reply.event) showTicket(reply.event); else fail(reply);
+      if (reply.type === "ack" && reply.event) showTicket(reply.event, reply); else fail(reply);
     });
   }
 
-  function showTicket(e) {
+  function showTicket(e, reply) {
     var service = services[e.service] || {name: e.service, counters: []};
     var desks = service.counters.map(function (n) { return counters[n] ? counters[n].name : "Loket " + n; });
     var owner = agencies[service.agency];
@@ -184,8 +189,77 @@
     $("ticket-ahead").textContent = ahead > 0 ? "Ada " + ahead + " orang di depan Anda" : "Anda berikutnya";
     $("ticket-ahead").dataset.ahead = ahead;
     $("ticket-time").textContent = longDate(e.at) + " · " + S.clockText(e.at) + " " + timezoneLabel();
+    var wait = reply && reply.wait ? reply.wait.low + "–" + reply.wait.high + " menit" : "belum dapat diperkirakan";
+    $("ticket-wait").textContent = "Perkiraan waktu tunggu: " + wait;
+    shown = e.ticket;
+    clearTimeout(printTimer);
+    clearTimeout(reprintTimer);
+    $("reprint").hidden = true;
+    var printing = reply && reply.printing;
+    if (browserPrint) {
+      printInBrowser(e, ahead, wait, reply && reply.track);
+      setPrint("Silakan ambil tiket Anda", false);
+    } else if (printing === "printing") {
+      setPrint("Mencetak…", false);
+      printTimer = setTimeout(function () { printFailed(e.ticket); }, PRINT_GIVE_UP_MS);
+    } else if (printing === "offline") {
+      printFailed(e.ticket);
+    } else {
+      $("print-state").hidden = true;
+    }
     show("ticket");
     startReturn(RETURN_AFTER_S);
+  }
+
+  function setPrint(message, failed) {
+    var box = $("print-state");
+    box.hidden = false;
+    box.textContent = message;
+    box.className = "print-state" + (failed ? " failed" : "");
+    box.dataset.state = failed ? "failed" : message === "Mencetak…" ? "printing" : "printed";
+  }
+
+  // A failed print is still a valid ticket: the visitor only has to note the number.
+  function printFailed(ticket) {
+    setPrint("Printer bermasalah — catat nomor Anda: " + ticket, true);
+  }
+
+  function printStatus(n) {
+    if (n.ticket !== shown) return;
+    clearTimeout(printTimer);
+    if (n.status === "printed") {
+      setPrint("Silakan ambil tiket Anda", false);
+      $("reprint").hidden = false;
+      clearTimeout(reprintTimer);
+      reprintTimer = setTimeout(function () { $("reprint").hidden = true; }, REPRINT_S * 1000);
+    } else if (n.status === "failed") {
+      printFailed(n.ticket);
+    }
+  }
+
+  function reprint() {
+    if (!shown || !link || issuing) return;
+    $("reprint").hidden = true;
+    setPrint("Mencetak…", false);
+    link.send({type: "reprint", id: S.newId("kiosk"), ticket: shown}).then(function (r) {
+      if (r.type !== "ack") printFailed(shown);
+      else printTimer = setTimeout(function () { printFailed(shown); }, PRINT_GIVE_UP_MS);
+    });
+  }
+
+  // ?print=browser: Chromium with --kiosk-printing prints this roll-paper ticket (@page in style.css).
+  function printInBrowser(e, ahead, wait, track) {
+    var service = services[e.service] || {name: e.service};
+    $("pt-hall").textContent = conf.hall.name;
+    $("pt-number").textContent = e.ticket;
+    $("pt-service").textContent = service.name;
+    $("pt-ahead").textContent = ahead > 0 ? "Ada " + ahead + " orang di depan Anda" : "Anda berikutnya";
+    $("pt-wait").textContent = "Perkiraan tunggu: " + wait;
+    $("pt-time").textContent = longDate(e.at) + " · " + S.clockText(e.at) + " " + timezoneLabel();
+    var img = $("pt-qr");
+    img.hidden = !track;
+    var go = function () { window.print(); };
+    if (track) { img.onload = go; img.onerror = go; img.src = "/qr/" + track + ".svg"; } else go();
   }
 
   function fail(error) {
@@ -261,6 +335,7 @@
     $("back").addEventListener("click", goHome);
     $("priority").addEventListener("click", function () { setPriority(!priority); });
     $("ticket-done").addEventListener("click", goHome);
+    $("reprint").addEventListener("click", reprint);
     $("failed-back").addEventListener("click", goHome);
     ["pointerdown", "keydown"].forEach(function (type) {
       document.addEventListener(type, function () { lastTouch = Date.now(); }, true);

@@ -10,6 +10,7 @@
 (function () {
   var S = window.Signage;
   var TOKEN_KEY = "signage.operator.token";
+  var FLEET_POLL_MS = 5000;
   var COUNTER_KEY = "signage.operator.counter";
   var NO_SHOW_KEY = "signage.operator.noShows";
   var KEYS = {n: "next", " ": "next", r: "recall", s: "skip", d: "done", c: "call", t: "transfer"};
@@ -88,6 +89,21 @@
     if (counter === null) showPicker();
     else if ($("desk").hidden) showDesk();
     else renderDesk(); // a reconnect: keep the feedback line as it is
+    if (scope === null) watchFleet(); // all-counter tokens see the screens' alerts (/healthz)
+  }
+
+  /* The fleet banner: what /healthz says is wrong with the hall's screens, for supervisors. */
+  var fleetTimer = null;
+  function watchFleet() {
+    clearTimeout(fleetTimer);
+    fetch("/healthz", {cache: "no-store"}).then(function (resp) { return resp.json(); }).then(function (health) {
+      var alerts = health.alerts || [];
+      var banner = $("fleet-banner");
+      banner.textContent = alerts.map(function (a) { return a.message; }).join(" · ");
+      banner.hidden = alerts.length === 0 || scope !== null;
+    }).catch(function () { /* the hub's link status already says it is unreachable */ }).then(function () {
+      if (link && scope === null) fleetTimer = setTimeout(watchFleet, FLEET_POLL_MS);
+    });
   }
 
   function onEvent(event) {
@@ -148,6 +164,8 @@
   function logout() {
     if (link) link.stop();
     link = null;
+    clearTimeout(fleetTimer);
+    $("fleet-banner").hidden = true;
     localStorage.removeItem(TOKEN_KEY);
     localStorage.removeItem(COUNTER_KEY);
     hall = null;

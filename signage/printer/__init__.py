@@ -1,0 +1,1 @@
+"""The kiosk's ticket printer agent: `signage printer --kiosk NAME --device URI`."""

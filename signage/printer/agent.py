@@ -1,0 +1,127 @@
+"""`signage printer`: the kiosk PC's print agent. Prints each ticket its kiosk issues.
+
+    hub ──print──► agent ──render (Pillow) ─► escpos ─► printer
+        ◄──printed / print_failed (reason from the printer's status)
+
+It connects as hello role "printer" with the kiosk's own token, so the hub sends it
+that kiosk's tickets only; the hub relays the outcome to the kiosk page. Reconnects
+with backoff (core/backoff.py); jobs are printed one at a time in a worker thread, so
+a slow printer never blocks the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from signage.config import Config
+from signage.core import messages as m, session as s
+from signage.core.backoff import backoff_delay
+from signage.core.ticket_layout import layout
+from signage.printer import device as d
+from signage.printer.render import render
+
+log = logging.getLogger("signage.printer")
+
+
+class PrinterAgent:
+    def __init__(self, config: Config, url: str, token: str, device: d.DeviceURI, kiosk: str,
+                 paper: int | None = None):
+        self.config = config
+        self.url = url
+        self.token = token
+        self.device = device
+        self.kiosk = kiosk
+        self.paper = paper or config.printer.paper
+        self.core = s.ClientSession("printer", token, f"printer-{kiosk}", None)
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="printer")
+        self.printed: list[tuple[str, str | None]] = []  # (ticket, failure reason) — for logs and tests
+        self.connected = asyncio.Event()
+
+    async def run(self) -> None:
+        attempt = 0
+        try:
+            while True:
+                try:
+                    async with connect(self.url, compression=None, open_timeout=10) as ws:
+                        attempt = 0
+                        final = await self._session(ws)
+                        if final:
+                            return
+                except InvalidStatus as exc:
+                    if exc.response.status_code in s.FINAL_HTTP_STATUSES:
+                        log.error("hub refused the printer agent: HTTP %d", exc.response.status_code)
+                        return
+                except (OSError, InvalidHandshake, asyncio.TimeoutError, ConnectionClosed) as exc:
+                    log.warning("hub unreachable: %s", exc)
+                self.connected.clear()
+                await asyncio.sleep(backoff_delay(attempt))
+                attempt += 1
+                self.core = self.core.next_attempt()
+        finally:
+            self._io.shutdown(wait=False)
+
+    async def _session(self, ws) -> bool:
+        """One connection; True if the hub refused us for good."""
+        jobs: asyncio.Queue = asyncio.Queue()
+        worker = asyncio.create_task(self._work(ws, jobs))
+        try:
+            await self._carry_out(ws, self.core.start(asyncio.get_running_loop().time()), jobs)
+            async for frame in ws:
+                await self._carry_out(ws, self.core.receive(frame), jobs)
+        except ConnectionClosed:
+            pass
+        finally:
+            worker.cancel()
+            rcvd = ws.protocol.close_rcvd
+            outputs = self.core.connection_closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "")
+        closed = outputs[0] if outputs else None
+        if self.core.refused is not None:
+            log.error("hub refused the printer agent: %s: %s", self.core.refused.code, self.core.refused.message)
+        return bool(closed and closed.final)
+
+    async def _carry_out(self, ws, outputs, jobs: asyncio.Queue) -> None:
+        for output in outputs:
+            if isinstance(output, s.Send):
+                await ws.send(output.frame)
+            elif isinstance(output, s.Close):
+                await ws.close(output.code, output.reason)
+            elif isinstance(output, s.Welcomed):
+                log.info("connected to %s as the printer of kiosk %s (%s, %d mm)", self.url, self.kiosk,
+                         self.device.kind, self.paper)
+                self.connected.set()
+            elif isinstance(output, s.NoticeReceived) and isinstance(output.notice, m.PrintJob):
+                jobs.put_nowait(output.notice)
+            elif isinstance(output, s.Replied) and isinstance(output.reply, m.Error):
+                log.warning("hub refused a print report: %s: %s", output.reply.code, output.reply.message)
+
+    async def _work(self, ws, jobs: asyncio.Queue) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            job = await jobs.get()
+            try:
+                image = render(layout(job, self.config, self.paper))
+                reason = await loop.run_in_executor(self._io, d.print_image, self.device, image)
+            except Exception:  # a bug in drawing one ticket: report it, keep printing the next
+                log.exception("printing %s failed", job.ticket)
+                reason = "error"
+            self.printed.append((job.ticket, reason))
+            if reason is None:
+                log.info("printed %s", job.ticket)
+                report = m.Printed(_id(), job.ticket)
+            else:
+                log.warning("ticket %s not printed: %s", job.ticket, reason)
+                report = m.PrintFailed(_id(), job.ticket, reason)
+            try:
+                await self._carry_out(ws, self.core.request(report), jobs)
+            except s.SessionError:
+                return  # the connection is closing; the kiosk already shows its fallback after a while
+
+
+def _id() -> str:
+    return f"print-{uuid.uuid4().hex[:12]}"
