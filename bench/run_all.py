@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "estimate": ("bench_estimate.py", [], ["--days", "3"]),
     "playback": ("bench_playback.py", [], ["--rounds", "2"]),
     "fleet": ("bench_fleet.py", [], ["--seconds", "6", "--rounds", "1", "--shots", "12"]),
+    "voice": ("bench_voice.py", [], ["--failovers", "3"]),
 }
 
 
