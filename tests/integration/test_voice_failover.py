@@ -66,9 +66,14 @@ def test_repeated_failovers(rig):
 def test_a_board_and_an_announcer_share_one_voice(tmp_path):
     """A board (`signage display`) speaks only while it holds the lease; killed, the announcer takes over."""
     rig = VoiceRig(tmp_path, announcers=0, lease_seconds=LEASE)
-    rig.names = ["display-semua", "pa"]
+    rig.names = ["display-semua"]
     try:
+        # The board joins first, by construction: started side by side, the headless announcer
+        # (no window, no fonts) may connect before it.
         rig.start()
+        rig.names.append("pa")
+        rig.spawn("pa")
+        rig.wait_for(lambda h: h["voice"]["aula"]["candidates"] == 2, 30)
         assert rig.holder() == "display-semua"  # first to join
         report = failover_run(rig, failovers=1, calls_per_round=4, restart=False)
         check(report)
