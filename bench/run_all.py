@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "content": ("bench_content.py", [], ["--calls", "30", "--rounds", "1", "--seconds", "15", "--warmup", "12"]),
     "content_player": ("bench_content_player.py", [], ["--events", "8", "--switches", "10"]),
     "report": ("bench_report.py", [], ["--days", "60", "--rounds", "3"]),
+    "voice": ("bench_voice.py", [], ["--failovers", "3"]),
 }
 
 

@@ -5,6 +5,7 @@
 #   sudo deploy/install.sh --role hub                 # the hall's hub (one per hall)
 #   sudo deploy/install.sh --role display --hub-url ws://10.0.0.5:8765/
 #   sudo deploy/install.sh --role both                # hub and board on one machine
+#   sudo deploy/install.sh --role announcer --hub-url ws://10.0.0.5:8765/   # headless voice for the PA
 #   deploy/install.sh --role both --dry-run           # print what it would do, change nothing
 #
 # Layout:  /opt/signage/src (code), /opt/signage/venv, /etc/signage/config.yaml (+ display.env),
@@ -23,6 +24,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MARK="# managed by signage deploy/install.sh"
 
 ROLE=""
+WANT_ANNOUNCER=0
 HUB_URL=""
 KIOSK_USER=kiosk
 AUTOLOGIN=1
@@ -32,7 +34,7 @@ usage() {
     sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 Options:
-  --role hub|display|both   what this machine runs (required)
+  --role hub|display|both|announcer   what this machine runs (required)
   --hub-url URL             display: the hub's websocket address (written to /etc/signage/display.env)
   --kiosk-user NAME         display: the autologin user that runs the board (default: kiosk)
   --no-autologin            display: don't set up tty1 autologin + startx
@@ -62,7 +64,8 @@ case "$ROLE" in
     hub) WANT_HUB=1; WANT_DISPLAY=0 ;;
     display) WANT_HUB=0; WANT_DISPLAY=1 ;;
     both) WANT_HUB=1; WANT_DISPLAY=1 ;;
-    *) usage >&2; die "--role must be hub, display or both (got '${ROLE}')" ;;
+    announcer) WANT_HUB=0; WANT_DISPLAY=0; WANT_ANNOUNCER=1 ;;
+    *) usage >&2; die "--role must be hub, display, both or announcer (got '${ROLE}')" ;;
 esac
 [[ "$KIOSK_USER" =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--kiosk-user: not a valid user name: '$KIOSK_USER'"
 if [ -n "$HUB_URL" ] && ! [[ "$HUB_URL" =~ ^wss?://[^[:space:]]+$ ]]; then
@@ -111,6 +114,9 @@ put_file() {
 # ---------------------------------------------------------------- 1. system packages
 
 PACKAGES=(python3 python3-venv fonts-dejavu-core curl ca-certificates)
+if [ "$WANT_ANNOUNCER" = 1 ]; then
+    PACKAGES+=(espeak-ng libespeak-ng1 alsa-utils)
+fi
 if [ "$WANT_DISPLAY" = 1 ]; then
     # Board: espeak-ng speaks Indonesian; a bare X session with openbox; xset for blanking.
     PACKAGES+=(espeak-ng libespeak-ng1 xserver-xorg xinit openbox x11-xserver-utils alsa-utils)
@@ -305,6 +311,29 @@ EOF
         fi
         run systemctl daemon-reload
     fi
+fi
+
+# ---------------------------------------------------------------- 7. announcer (headless voice, docs/voice.md)
+
+if [ "$WANT_ANNOUNCER" = 1 ]; then
+    say "announcer: system unit signage-announcer.service"
+    put_file /etc/systemd/system/signage-announcer.service 0644 root:root <"$SRC/deploy/signage-announcer.service"
+    env_file=$ETC/announcer.env
+    if [ ! -f "$env_file" ]; then
+        {
+            echo "$MARK: read by signage-announcer.service."
+            if [ -n "$HUB_URL" ]; then echo "SIGNAGE_HUB=$HUB_URL"; else echo "#SIGNAGE_HUB=ws://HUB-ADDRESS:8765/"; fi
+            echo "# A display token allowed to speak in the zone (audio_zones[].speakers)."
+            echo "#SIGNAGE_TOKEN="
+            echo "# The audio zone and this announcer's name in /healthz (default: the first zone)."
+            echo "#SIGNAGE_ANNOUNCER_ARGS=--zone hall --name pa-1"
+            echo "# ALSA device of the amplifier output (aplay -L)."
+            echo "#AUDIODEV="
+        } | put_file "$env_file" 0640 "root:signage"
+    fi
+    run systemctl daemon-reload
+    run systemctl enable signage-announcer.service
+    run systemctl restart signage-announcer.service
 fi
 
 # ---------------------------------------------------------------- done

@@ -29,6 +29,7 @@ PLUGGED: list[tuple[str, str, str]] = [
     ("display", "signage.display.cli_display", "run the fullscreen hall board"),
     ("render", "signage.display.cli_render", "render one board frame to a PNG"),
     ("say", "signage.announcer.cli_say", "speak (or print, or save) a call announcement"),
+    ("announcer", "signage.announcer.cli_announcer", "speak an audio zone's calls, headless, while holding its lease"),
     ("demo", "signage.demo", "run hub, board and simulated operators together"),
     ("printer", "signage.printer.cli_printer", "print the tickets a kiosk issues (ESC/POS ticket printer)"),
     ("content", "signage.cli_content", "check the media playlist and files, or make the hub publish them"),
@@ -122,15 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("call", "call a ticket to a counter", run_command, ops)
     p.add_argument("counter", type=int)
     p.add_argument("ticket")
+    wait_spoken(p)
     p = add("recall", "call the counter's ticket again (or a skipped ticket with --ticket)", run_command, ops)
     p.add_argument("counter", type=int)
     p.add_argument("--ticket", help="a ticket from the no-show list")
+    wait_spoken(p)
     p = add("clear", "mark the counter idle or closed", run_command, ops)
     p.add_argument("counter", type=int)
     p = add("ticker", "set the running text on every board ('' clears it)", run_command, ops)
     p.add_argument("text")
     p = add("next", "call the oldest waiting ticket for the counter's services", run_command, ops)
     p.add_argument("counter", type=int)
+    wait_spoken(p)
     p = add("skip", "the counter's ticket did not show up (moves it to the no-show list)", run_command, ops)
     p.add_argument("counter", type=int)
     p = add("done", "the counter finished serving its ticket", run_command, ops)
@@ -154,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def wait_spoken(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait-spoken", action="store_true",
+                        help="wait until the call was announced: exit 0 once spoken, 1 if skipped or no receipt "
+                             "within announcer.max_age_seconds + 30 s")
+
+
 def check_config(args: argparse.Namespace) -> int:
     cfg = load_config(args.path or args.config)
     findings = token_warnings(cfg)
@@ -174,6 +184,10 @@ def check_config(args: argparse.Namespace) -> int:
     layouts = sorted({cfg.content.layout_for(z.name) for z in cfg.display.zones})
     print(f"  content   {len(cfg.content.playlist)} playlist item(s), layout {'/'.join(layouts)}, "
           f"{len(cfg.content.standards)} service standard(s) (signage content check tests the files)")
+    for zone in cfg.audio.zones:
+        speakers = ", ".join(zone.speakers) if zone.speakers else "any announcer"
+        print(f"  audio     zone {zone.name}: {len(zone.counters)} counters, speakers {speakers}, "
+              f"languages {', '.join(zone.languages)}, lease {cfg.audio.lease_seconds:g} s")
     for finding in findings:
         print(f"warning: {finding}", file=sys.stderr)
     return EXIT_OK
@@ -274,6 +288,21 @@ def run_command(args: argparse.Namespace, config: Config) -> int:
     command = build_command(args)
     role = "kiosk" if args.command == "issue" else "operator"
     token = pick_token(args, config, role, getattr(args, "counter", None))
+    if getattr(args, "wait_spoken", False):
+        from signage.operator.client import send_and_wait_spoken
+
+        wait = config.announcer.max_age_seconds + 30
+        ack, receipt = asyncio.run(send_and_wait_spoken(hub_url(args, config), token, command, wait))
+        print(describe_ack(ack, config))
+        if receipt is None:
+            print(f"no voice receipt within {wait:g} s (is an announcer holding the zone? see /healthz)",
+                  file=sys.stderr)
+            return EXIT_FAILED
+        if receipt.status != "spoken":
+            print(f"tidak diumumkan: {receipt.reason}", flush=True)
+            return EXIT_FAILED
+        print(f"diumumkan ✓ (zone {receipt.zone}, by {receipt.by})", flush=True)
+        return EXIT_OK
     ack = asyncio.run(send(hub_url(args, config), token, command, role=role))
     print(describe_ack(ack, config))
     return EXIT_OK

@@ -23,14 +23,14 @@ import yaml
 
 from signage.core import content_config, tickets
 from signage.core.config import (DEFAULTS, LOCALES, LONG_TEXT_KEYS, MIN_SECRET_LENGTH, ROLES, SURVEY_FORMS, Agency,
-                                 AnnouncerConfig, Config, Counter, DisplayConfig, FleetConfig, HallConfig, HubConfig,
-                                 NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service, SurveyConfig, Token,
-                                 Zone, fallback_counter_name)
+                                 AnnouncerConfig, AudioConfig, AudioZone, Config, Counter, DisplayConfig, FleetConfig,
+                                 HallConfig, HubConfig, NotifyConfig, PrinterConfig, QueueConfig, RateLimit, Service,
+                                 SurveyConfig, Token, Zone, fallback_counter_name)
 from signage.core.text import problem as text_problem
 from signage.errors import ConfigError
 
-__all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AnnouncerConfig", "Config", "Counter", "DisplayConfig",
-           "FleetConfig", "SurveyConfig",
+__all__ = ["DEFAULT_CONFIG", "LOCALES", "ROLES", "Agency", "AudioConfig", "AudioZone", "AnnouncerConfig", "Config",
+           "Counter", "DisplayConfig", "FleetConfig", "SurveyConfig",
            "HallConfig", "HubConfig", "QueueConfig", "RateLimit", "Service", "Token", "Zone", "load_config",
            "parse_config"]
 
@@ -217,8 +217,8 @@ class _Validator:
             return None
         self.check_text(raw)
         self.unknown_keys(raw, {"hall", "hub", "agencies", "counters", "services", "queue",
-                                "display", "announcer", "tokens", "notify", "printer", "fleet", "survey"}
-                          | content_config.TOP_KEYS, "")
+                                "display", "announcer", "tokens", "notify", "printer", "fleet", "survey", "audio",
+                                "audio_zones"} | content_config.TOP_KEYS, "")
         hall = self.hall(self.section(raw, "hall", ""))
         hub = self.hub(self.section(raw, "hub", ""))
         before = len(self.problems)
@@ -240,10 +240,11 @@ class _Validator:
             raw, self.base, self.fail, _read_playlist, agencies={a.code for a in agencies},
             services={s.code for s in services}, zones={z.name for z in display.zones} if display else None)
         survey = self.survey(self.section(raw, "survey", "", required=False))
+        audio = self.audio(raw, numbers, tokens, hall)
         if self.problems:
             return None
         return Config(self.path, hall, hub, agencies, counters, services, queue, display,
-                      announcer, tokens, notify, printer, fleet, content, survey)
+                      announcer, tokens, notify, printer, fleet, content, survey, audio)
 
     def notify(self, raw: dict) -> NotifyConfig | None:
         p = "notify."
@@ -475,6 +476,59 @@ class _Validator:
                           "use {letter}, {number}, {counter}, {ticket}")
                 return None
         return merged
+
+    def audio(self, raw: dict, numbers: set[int], tokens: tuple[Token, ...],
+              hall: HallConfig | None) -> AudioConfig | None:
+        """audio.lease_seconds and audio_zones[]; no zones: one zone `hall` of every counter, any speaker."""
+        section = self.section(raw, "audio", "", required=False)
+        self.unknown_keys(section, {"lease_seconds"}, "audio.")
+        lease = self.get(section, "lease_seconds", "audio.", _pos_number, "a positive number of seconds")
+        displays = {t.name for t in tokens if t.role == "display"}
+        zones: list[AudioZone] = []
+        owner: dict[int, str] = {}
+        allowed = {"name", "counters", "speakers", "languages"}
+        for zp, item in self.entries(raw, "audio_zones", "", allowed, required=False):
+            name = self.get(item, "name", zp, _code, "a name of letters, digits, - or _")
+            value = item.get("counters", "all")
+            counters = (sorted(numbers) if value == "all" and not isinstance(numbers, _Anything)
+                        else _int_list(value))
+            if counters is None:
+                self.fail(f"{zp}counters", f"expected 'all' or a non-empty list of counter numbers, got "
+                                           f"{_shown(value)}")
+            for n in counters or ():
+                if n not in numbers:
+                    self.fail(f"{zp}counters", f"unknown counter {n} (not in counters)")
+                elif n in owner and owner[n] != name:
+                    self.fail(f"{zp}counters", f"counter {n} is already in audio zone {owner[n]!r}; "
+                                               "a call is spoken in one zone")
+                else:
+                    owner[n] = name
+            speakers = None
+            if "speakers" in item:
+                speakers = self.get(item, "speakers", zp, _str_list, "a list of display token names")
+                for speaker in speakers or ():
+                    if not isinstance(displays, _Anything) and speaker not in displays:
+                        self.fail(f"{zp}speakers", f"unknown token name {speaker!r} (display tokens: "
+                                                   f"{', '.join(sorted(displays)) or 'none'})")
+                if speakers == ():
+                    self.fail(f"{zp}speakers", "empty: nobody could speak in this zone")
+            languages = self.get(item, "languages", zp, _str_list, "a list of languages such as [id, en]",
+                                 default=(hall.locale,) if hall else ("id",))
+            for language in languages or ():
+                if language not in LOCALES:
+                    self.fail(f"{zp}languages", f"unknown language {language!r} (known: {', '.join(LOCALES)})")
+            if name in {z.name for z in zones}:
+                self.fail(f"{zp}name", f"duplicate audio zone {name!r}")
+            if None not in (name, counters, languages):
+                zones.append(AudioZone(name, tuple(counters), tuple(speakers) if speakers else None,
+                                       tuple(dict.fromkeys(languages))))
+        if "audio_zones" in raw and raw["audio_zones"] is not None and not raw["audio_zones"]:
+            self.fail("audio_zones", "empty list: leave the key out for one zone `hall` of every counter")
+        if not zones and not isinstance(numbers, _Anything) and "audio_zones" not in raw:
+            zones.append(AudioZone("hall", tuple(sorted(numbers)), None, (hall.locale,) if hall else ("id",)))
+        if lease is None:
+            return None
+        return AudioConfig(tuple(zones), lease)
 
     def tokens(self, raw: dict, numbers: set[int]) -> tuple[Token, ...]:
         out, names, secrets = [], set(), set()

@@ -44,9 +44,11 @@ from signage.core.announcements import (
     AnnouncementQueue,
     CallNotice,
     QueueRules,
+    drop_pending,
     enqueue,
     finish,
     start_next,
+    take_discarded,
 )
 from signage.core.config import fallback_counter_name
 from signage.core.phrases import build_phrase
@@ -98,11 +100,12 @@ def _never_raises(method):
 @dataclass
 class _Playback:
     announcement: Announcement
-    text: str
-    speech: Future
+    text: str  # in the first language, for logs
+    speech: dict[str, Future]  # language -> WAV path
     parts: list[str]  # not yet handed to the mixer
+    languages: list[str]  # the language of each speech part not yet handed over
     in_mixer: list = field(default_factory=list)  # Sounds handed to the channel, not yet ended, oldest first
-    speech_sound: object | None = None
+    speech_sounds: dict = field(default_factory=dict)  # language -> Sound
     started: float = field(default_factory=time.monotonic)
     last_change: float = field(default_factory=time.monotonic)
 
@@ -110,11 +113,16 @@ class _Playback:
 class Announcer:
     def __init__(self, config: AnnouncerConfig, counters: dict[int, str], locale: str = "id", *,
                  speech: Speech | None = None,
-                 observer: Callable[[str, Announcement], None] | None = None):
+                 observer: Callable[[str, Announcement], None] | None = None,
+                 languages: tuple[str, ...] | None = None,
+                 gate: Callable[[], bool] | None = None):
         self.config = config
         self.counters = dict(counters)
         self.locale = locale
-        self.rules = QueueRules.from_config(config)
+        self.rules = QueueRules.from_config(config, languages or (locale,))
+        # The voice lease (docs/voice.md): nothing starts, and no further part is played, unless gate() holds;
+        # a playing sound is cut the moment it stops holding.
+        self.gate = gate
         self.speech = speech or Speech(voice=config.voice, rate=config.rate,
                                        cache_entries=config.cache_entries, voice_pack=config.voice_pack)
         self.observer = observer  # ("chime" | "speech" | "end", announcement): for benchmarks and tests
@@ -211,16 +219,36 @@ class Announcer:
         self._set_clock(now)
         self.queue = enqueue(self.queue, notice, now, self.rules)
 
+    @property
+    def playing(self) -> bool:
+        return self._playback is not None
+
+    def take_discarded(self) -> tuple[tuple[CallNotice, str], ...]:
+        """Live notices the queue let go unspoken since the last call, with the reason."""
+        self.queue, discarded = take_discarded(self.queue)
+        return discarded
+
+    def drop_pending(self) -> tuple[CallNotice, ...]:
+        self.queue, dropped = drop_pending(self.queue)
+        return dropped
+
+    def _allowed(self) -> bool:
+        return self.gate is None or self.gate()
+
     @_never_raises
     def tick(self, now: datetime) -> None:
         self._set_clock(now)
         playback = self._playback
+        if playback is not None and not self._allowed():
+            self._cut(playback)
+            return
         if playback is None:
             if self.queue.pending:
                 self._start_next(now)
             return
         self._feed(playback)
-        self._check_stall(playback)
+        if self._playback is playback:  # not finished or cut by the lease meanwhile
+            self._check_stall(playback)
 
     @_never_raises
     def handle_event(self, event) -> None:
@@ -256,29 +284,36 @@ class Announcer:
         base, at = self._clock_base
         return base + timedelta(seconds=time.monotonic() - at)
 
-    def phrase(self, announcement: Announcement) -> str:
+    def phrase(self, announcement: Announcement, locale: str | None = None) -> str:
         notice = announcement.notice
         name = self.counters.get(notice.counter) or fallback_counter_name(notice.counter)
-        return build_phrase(notice.ticket, name, form=announcement.form, locale=self.locale,
+        return build_phrase(notice.ticket, name, form=announcement.form, locale=locale or self.locale,
                             config=self.config)
 
     def _start_next(self, now: datetime) -> None:
+        if not self._allowed():
+            return
         self.queue, announcement = start_next(self.queue, now, self.rules)
         if announcement is None:
             return
         if self.silent:
             self.queue = finish(self.queue)  # nothing to play: keep the queue moving
             return
-        text = self.phrase(announcement)
+        texts = {language: self.phrase(announcement, language) for language in announcement.languages}
         # Synthesis starts now and overlaps the chime.
-        speech = self.speech.request(text, self.speech.voice_for(self.locale))
-        self._playback = _Playback(announcement, text, speech, list(announcement.parts))
+        speech = {language: self.speech.request(text, self.speech.voice_for(language))
+                  for language, text in texts.items()}
+        self._playback = _Playback(announcement, texts[announcement.languages[0]], speech,
+                                   list(announcement.parts), list(announcement.speech_languages))
         self._feed(self._playback)
 
     def _feed(self, playback: _Playback) -> None:
         """Hand parts to the channel: one playing plus one queued behind it."""
         self._settle(playback)
         while playback.parts and len(playback.in_mixer) < 2:
+            if not self._allowed():
+                self._cut(playback)
+                return
             sound = self._sound_for(playback, playback.parts[0])
             if sound is None:
                 break  # speech still being synthesised
@@ -289,6 +324,8 @@ class Announcer:
             else:
                 self._channel.play(sound)  # nothing of ours plays (_settle): this cuts nothing
             part = playback.parts.pop(0)
+            if part == SPEECH:
+                playback.languages.pop(0)
             playback.in_mixer.append(sound)
             playback.last_change = time.monotonic()
             if self.observer and part in (CHIME, SPEECH):
@@ -335,21 +372,23 @@ class Announcer:
             return self._chime
         if part == PAUSE:
             return self._pause
-        if playback.speech_sound is None:
-            if not playback.speech.done():
+        language = playback.languages[0]
+        if language not in playback.speech_sounds:
+            future = playback.speech[language]
+            if not future.done():
                 if time.monotonic() - playback.started > SPEECH_WAIT_LIMIT:
                     log.warning("speech for %r not ready after %.0f s; chime only",
                                 playback.text, SPEECH_WAIT_LIMIT)
                     playback.parts = []
                 return None
-            path = playback.speech.result()
+            path = future.result()
             if path is None:  # no TTS and no voice-pack clips: the chime alone
                 playback.parts = []
                 return None
             sound = _pygame().mixer.Sound(file=str(path))
             sound.set_volume(self.config.volume)
-            playback.speech_sound = sound
-        return playback.speech_sound
+            playback.speech_sounds[language] = sound
+        return playback.speech_sounds[language]
 
     def _finish(self, playback: _Playback) -> None:
         self._playback = None
@@ -358,6 +397,25 @@ class Announcer:
             self.observer("end", playback.announcement)
         if self.queue.pending:
             self._start_next(self._now())  # back to back: the next starts as this one really ends
+
+    def _cut(self, playback: _Playback) -> None:
+        """The lease ran out: silence now, and no receipt (the next holder speaks this call again)."""
+        log.warning("voice lease lost: cutting seq %d short", playback.announcement.notice.seq)
+        channel = self._channel
+        if channel is not None:
+            # Channel.stop() starts the sound queued behind (pygame's end callback plays the queue):
+            # muted, that one is stopped too.
+            queued = channel.get_queue() is not None
+            if queued:
+                channel.set_volume(0.0)
+            channel.stop()
+            if queued:
+                channel.stop()
+                channel.set_volume(1.0)
+        self._playback = None
+        self.queue = finish(self.queue)
+        if self.observer:
+            self.observer("cut", playback.announcement)
 
     def _abandon(self) -> None:
         try:

@@ -22,7 +22,13 @@ Rules, applied in this order:
 * strictly one at a time: start_next returns nothing while one is current;
 * bursts: when at least burst_threshold notices wait, the short phrase is spoken
   once, and only the first of a run of short announcements gets the chime — so a
-  backlog drains at least twice as fast as speaking every full phrase.
+  backlog drains at least twice as fast as speaking every full phrase;
+* languages (an audio zone's `languages`, e.g. id then en): the full phrase is spoken
+  in each in turn; a burst's short form in the first language only.
+
+Every live notice that leaves the queue unspoken is kept in `discarded` with its
+reason (stale, superseded, merged, dropped) until the shell takes it with
+`take_discarded`: it becomes a `skipped` receipt (docs/voice.md).
 """
 
 from __future__ import annotations
@@ -66,10 +72,12 @@ class QueueRules:
     queue_size: int
     burst_threshold: int
     repeat: int
+    languages: tuple[str, ...] = ("id",)
 
     @classmethod
-    def from_config(cls, config: AnnouncerConfig) -> QueueRules:
-        return cls(config.max_age_seconds, config.queue_size, config.burst_threshold, config.repeat)
+    def from_config(cls, config: AnnouncerConfig, languages: tuple[str, ...] = ("id",)) -> QueueRules:
+        return cls(config.max_age_seconds, config.queue_size, config.burst_threshold, config.repeat,
+                   tuple(languages))
 
 
 @dataclass(frozen=True)
@@ -78,12 +86,19 @@ class Announcement:
     form: str  # phrase form: "call" | "recall" | "short"
     repeats: int
     chime: bool
+    languages: tuple[str, ...] = ("id",)
 
     @property
     def parts(self) -> tuple[str, ...]:
         """("chime", "speech", "pause", "speech") for a chimed announcement spoken twice."""
-        speech = (SPEECH,) + (PAUSE, SPEECH) * (self.repeats - 1)
+        count = self.repeats * len(self.languages)
+        speech = (SPEECH,) + (PAUSE, SPEECH) * (count - 1)
         return ((CHIME,) if self.chime else ()) + speech
+
+    @property
+    def speech_languages(self) -> tuple[str, ...]:
+        """The language of each speech part, in order: every language in turn, then the repeat."""
+        return tuple(language for _ in range(self.repeats) for language in self.languages)
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,7 @@ class AnnouncementQueue:
     current: Announcement | None = None
     in_burst: bool = False  # the previous announcement was a short (burst) one
     stats: QueueStats = field(default_factory=QueueStats)
+    discarded: tuple[tuple[CallNotice, str], ...] = ()  # live notices that will not be spoken, and why
 
     @property
     def busy(self) -> bool:
@@ -130,7 +146,7 @@ def enqueue(queue: AnnouncementQueue, notice: CallNotice, now: datetime,
     if not notice.live:
         return replace(queue, stats=_count(queue, replayed=1))
     if is_stale(notice, now, rules):
-        return replace(queue, stats=_count(queue, stale=1))
+        return replace(queue, stats=_count(queue, stale=1), discarded=queue.discarded + ((notice, "stale"),))
     seen = {n.seq for n in queue.pending}
     if queue.current is not None:
         seen.add(queue.current.notice.seq)
@@ -138,10 +154,11 @@ def enqueue(queue: AnnouncementQueue, notice: CallNotice, now: datetime,
         return replace(queue, stats=_count(queue, duplicates=1))
     same_counter = [n for n in queue.pending if n.counter == notice.counter]
     if notice.kind == "recall" and any(n.ticket == notice.ticket for n in same_counter):
-        return replace(queue, stats=_count(queue, merged=1))
+        return replace(queue, stats=_count(queue, merged=1), discarded=queue.discarded + ((notice, "merged"),))
     pending = tuple(n for n in queue.pending if n.counter != notice.counter) + (notice,)
     overflow = max(0, len(pending) - rules.queue_size)
-    return replace(queue, pending=pending[overflow:],
+    gone = tuple((n, "superseded") for n in same_counter) + tuple((n, "dropped") for n in pending[:overflow])
+    return replace(queue, pending=pending[overflow:], discarded=queue.discarded + gone,
                    stats=_count(queue, accepted=1, superseded=len(same_counter), dropped=overflow))
 
 
@@ -155,15 +172,30 @@ def start_next(queue: AnnouncementQueue, now: datetime,
         return (replace(queue, in_burst=False) if queue.in_burst else queue), None
     fresh = tuple(n for n in pending if not is_stale(n, now, rules))
     stats = _count(queue, stale=len(pending) - len(fresh))
+    discarded = queue.discarded + tuple((n, "stale") for n in pending if n not in fresh)
     if not fresh:
-        return AnnouncementQueue(stats=stats), None  # idle again: the next call is chimed
+        return AnnouncementQueue(stats=stats, discarded=discarded), None  # idle again: the next call is chimed
     notice, rest = fresh[0], fresh[1:]
     if len(fresh) >= rules.burst_threshold:
-        announcement = Announcement(notice, "short", repeats=1, chime=not queue.in_burst)
+        announcement = Announcement(notice, "short", repeats=1, chime=not queue.in_burst,
+                                    languages=rules.languages[:1])
     else:
-        announcement = Announcement(notice, notice.kind, repeats=rules.repeat, chime=True)
+        announcement = Announcement(notice, notice.kind, repeats=rules.repeat, chime=True,
+                                    languages=rules.languages)
     stats = replace(stats, started=stats.started + 1)
-    return AnnouncementQueue(rest, announcement, announcement.form == "short", stats), announcement
+    return AnnouncementQueue(rest, announcement, announcement.form == "short", stats, discarded), announcement
+
+
+def take_discarded(queue: AnnouncementQueue) -> tuple[AnnouncementQueue, tuple[tuple[CallNotice, str], ...]]:
+    """The notices discarded since the last call, and the queue without them."""
+    if not queue.discarded:
+        return queue, ()
+    return replace(queue, discarded=()), queue.discarded
+
+
+def drop_pending(queue: AnnouncementQueue) -> tuple[AnnouncementQueue, tuple[CallNotice, ...]]:
+    """The lease was lost: another holder speaks what waits here (no receipt: it is unspoken)."""
+    return replace(queue, pending=(), in_burst=False), queue.pending
 
 
 def finish(queue: AnnouncementQueue) -> AnnouncementQueue:

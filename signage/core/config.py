@@ -130,6 +130,28 @@ class AnnouncerConfig:
 
 
 @dataclass(frozen=True)
+class AudioZone:
+    """One sound system: the counters whose calls it speaks and who may speak there (see core/voice.py)."""
+
+    name: str
+    counters: tuple[int, ...]
+    speakers: tuple[str, ...] | None = None  # display token names, most preferred first; None: any announcer
+    languages: tuple[str, ...] = ("id",)  # each call is spoken in these, in turn
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    zones: tuple[AudioZone, ...] = ()
+    lease_seconds: float = 3.0  # a voice holder not heard from this long loses its zone
+
+    def zone(self, name: str) -> AudioZone | None:
+        return next((z for z in self.zones if z.name == name), None)
+
+    def zone_of(self, counter: int) -> AudioZone | None:
+        return next((z for z in self.zones if counter in z.counters), None)
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     no_show_window_minutes: float
     transfer: str  # "keep_place" or "back"
@@ -190,6 +212,7 @@ class Config:
     fleet: FleetConfig = FleetConfig()
     content: ContentConfig = DEFAULT_CONTENT  # content section, layouts, service standards (core/content.py)
     survey: SurveyConfig = SurveyConfig()
+    audio: AudioConfig = AudioConfig()
 
     # Lookups derived once (cached_property writes __dict__ directly, so frozen is fine).
     @cached_property
@@ -317,6 +340,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "announcer.recall_templates": DEFAULT_RECALL_TEMPLATES,
     "announcer.pronunciations": MappingProxyType({}),
     "announcer.voice_pack": None,
+    "audio.lease_seconds": 3,
     "fleet.heartbeat_seconds": 5,
     "fleet.alert_after_seconds": 15,
     "fleet.disk_low_mb": 500,

@@ -28,6 +28,8 @@ class Hello:
     client: str  # free-form client id, for logs
     since: int | None = None  # last seq applied; the hub replays what came after
     subscribe: bool | None = None  # receive events? default: displays and operators yes, kiosks no
+    announce: bool = False  # this display can speak: a candidate for the voice lease of `zones`
+    zones: tuple[str, ...] = ()  # audio zones it wants to speak in; () = every zone its token may speak in
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,55 @@ class Rate:
 
 Command = Union[Call, Recall, Clear, Ticker, Issue, Next, Skip, Done, Transfer, Publish, Rate]
 COUNTER_COMMANDS = (Call, Recall, Clear, Next, Skip, Done, Transfer, Rate)
+
+# ---------------------------------------------------------------- voice (client → hub; docs/voice.md)
+# Not hall commands: they make no event and no seq. The hub's voice desk handles them.
+
+
+@dataclass(frozen=True)
+class Beat:
+    """A candidate's liveness, sent every second and acked at once (ack.seq = the hub's seq).
+
+    The holder's lease runs lease_seconds from the moment it *sent* the last acked beat.
+    """
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """The announcement of call `seq` really ended (the mixer's end-of-sound). Acked once journaled."""
+
+    id: str
+    seq: int
+    zone: str
+    epoch: int
+
+
+SKIP_REASONS = ("stale", "superseded", "merged", "dropped", "silent")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Call `seq` will not be spoken, and why (one of SKIP_REASONS). Acked once journaled."""
+
+    id: str
+    seq: int
+    zone: str
+    epoch: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Speaking:
+    """The holder starts (True) or stops (False) making sound in `zone`: boards there duck their media."""
+
+    zone: str
+    speaking: bool
+
+
+VoiceMessage = Union[Beat, Spoken, Skipped, Speaking]
+VOICE_MESSAGES = (Beat, Spoken, Skipped, Speaking)
 
 # ---------------------------------------------------------------- events (hub → subscribers)
 # Every event carries seq (rises by exactly 1), at (aware, hall time zone) and the
@@ -246,6 +297,84 @@ class Snapshot:
     waiting: Mapping[str, int] = field(default_factory=dict)  # service code → people waiting
 
 
+# ---------------------------------------------------------------- voice (hub → client)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Who holds `zone`'s voice lease. Sent to every candidate of the zone at each grant and each beat.
+
+    The holder speaks the zone's live calls above `watermark` that are not in `receipted`.
+    """
+
+    zone: str
+    holder: str | None  # the holder's label; None: nobody can speak there now
+    epoch: int
+    you: bool = False  # the recipient holds the lease
+    watermark: int = 0  # every call of the zone up to this seq has a receipt
+    receipted: tuple[int, ...] = ()  # calls above the watermark that have one
+    calls: tuple["VoiceCall", ...] = ()  # to the holder: the zone's live calls without a receipt, oldest first
+
+
+@dataclass(frozen=True)
+class VoiceCall:
+    """A call still to be spoken, as the hub hands it to a new holder (its own history may not reach back)."""
+
+    seq: int
+    kind: str  # "call" | "recall"
+    ticket: str
+    counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A call's fate in its zone, to every subscriber: spoken, or skipped with a reason."""
+
+    seq: int
+    zone: str
+    epoch: int
+    status: str  # "spoken" | "skipped"
+    reason: str | None = None
+    by: str | None = None  # the holder that sent it
+
+
+@dataclass(frozen=True)
+class VoiceQueue:
+    """The zone's calls still waiting to be spoken, oldest first (the panel's "dalam antrean suara (n)")."""
+
+    zone: str
+    waiting: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SpeakingState:
+    """To the boards: `zone` is (not) speaking now; a media player ducks while it is."""
+
+    zone: str
+    speaking: bool
+
+
+@dataclass(frozen=True)
+class ZoneVoice:
+    zone: str
+    holder: str | None
+    epoch: int
+    speaking: bool = False
+    waiting: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class VoiceStatus:
+    """The voice side of the welcome: each zone's holder and queue, and today's recent receipts."""
+
+    zones: tuple[ZoneVoice, ...] = ()
+    receipts: tuple[Receipt, ...] = ()
+
+
+HubNotice = Union[Voice, Receipt, VoiceQueue, SpeakingState]
+HUB_NOTICES = (Voice, Receipt, VoiceQueue, SpeakingState)
+
 # ---------------------------------------------------------------- hub → client replies
 
 
@@ -259,6 +388,7 @@ class Welcome:
     replaying: int = 0  # how many replayed events follow
     server_time: datetime | None = None
     protocol: int = PROTOCOL_VERSION
+    voice: VoiceStatus | None = None  # audio zones; None from a hub without voice zones
 
 
 @dataclass(frozen=True)

@@ -60,11 +60,17 @@ _EVENTS: dict[str, type] = {
     "content": m.ContentChanged,
     "rated": m.Rated,
 }
+# Voice messages (docs/voice.md): client → hub, and hub → client notices outside the seq stream.
+_VOICE: dict[str, type] = {"beat": m.Beat, "spoken": m.Spoken, "skipped": m.Skipped, "speaking": m.Speaking}
+_VOICE_NOTICES: dict[str, type] = {"voice": m.Voice, "receipt": m.Receipt, "voice_queue": m.VoiceQueue,
+                                   "speaking": m.SpeakingState}
 _NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus}
 # "ticker" names both a command and its event, so map classes from each table separately.
-_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _NOTICES) for name, cls in table.items()}
+_TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _VOICE, _VOICE_NOTICES, _NOTICES)
+                             for name, cls in table.items()}
 _TYPE_OF.update({m.Hello: "hello", m.Welcome: "welcome", m.Ack: "ack", m.Error: "error",
                  m.Publish: "publish"})  # publish: internal to the hub, never parsed from a client
+MAX_ZONE = 40
 # Fleet messages: answered outside the journal (signage.core.fleet, signage.hub.fleet).
 _FLEET: dict[str, type] = {"heartbeat": m.Heartbeat, "act": m.Act, "action_reply": m.ActionReply}
 _TYPE_OF.update({cls: name for name, cls in _FLEET.items()})
@@ -82,7 +88,8 @@ def type_name(message: Any) -> str:
 # ---------------------------------------------------------------- client → hub
 
 
-def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello | m.Command | m.Heartbeat:
+def parse_client_frame(frame: str | bytes,
+                       max_bytes: int = 1 << 20) -> m.Hello | m.Command | m.VoiceMessage | m.Heartbeat:
     """Parse one frame sent by a client. Raises ProtocolError with a code.
 
     Hostile until checked: besides the shape of each message, a frame is refused
@@ -105,11 +112,13 @@ def parse_client_frame(frame: str | bytes, max_bytes: int = 1 << 20) -> m.Hello 
         kind = obj.get("type")
         if kind == "hello":
             return _hello(obj)
+        if isinstance(kind, str) and kind in _VOICE:
+            return _voice_message(_VOICE[kind], obj)
         if isinstance(kind, str) and kind in _FLEET:
             return _fleet(_FLEET[kind], obj)
         cls = _COMMANDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
-            known = ", ".join(("hello",) + COMMAND_TYPES + tuple(_FLEET))
+            known = ", ".join(("hello",) + COMMAND_TYPES + tuple(_VOICE) + tuple(_FLEET))
             if kind is None:
                 raise ProtocolError("bad_message", f"type: missing (expected one of {known})")
             raise ProtocolError("bad_message", f"type: unknown message type {_show(kind)} (expected one of {known})")
@@ -211,13 +220,28 @@ def _json_kind(value: Any) -> str:
 
 
 def _hello(obj: dict) -> m.Hello:
-    r = _Fields(obj, {"type", "role", "token", "client", "since", "subscribe"})
+    r = _Fields(obj, {"type", "role", "token", "client", "since", "subscribe", "announce", "zones"})
     role = r.choice("role", ("display", "operator", "kiosk", "printer", "ticket", "survey", "admin"))
     token = r.text("token", 256)
     client = r.text("client", MAX_CLIENT, default="anonymous")
     since = r.seq("since")
     subscribe = r.boolean("subscribe", default=None)
-    return m.Hello(role, token, client, since, subscribe)
+    announce = r.boolean("announce", default=False)
+    zones = r.names("zones", MAX_ZONE)
+    return m.Hello(role, token, client, since, subscribe, announce, zones)
+
+
+def _voice_message(cls: type, obj: dict) -> m.VoiceMessage:
+    r = _Fields(obj, {"type", *(f.name for f in fields(cls))})
+    if cls is m.Beat:
+        return m.Beat(r.text("id", MAX_ID))
+    if cls is m.Speaking:
+        return m.Speaking(r.text("zone", MAX_ZONE), bool(r.boolean("speaking", default=_REQUIRED)))
+    values = {"id": r.text("id", MAX_ID), "seq": r.positive_seq("seq"), "zone": r.text("zone", MAX_ZONE),
+              "epoch": r.positive_seq("epoch")}
+    if cls is m.Skipped:
+        values["reason"] = r.choice("reason", m.SKIP_REASONS)
+    return cls(**values)
 
 
 def _command(cls: type, obj: dict) -> m.Command:
@@ -334,6 +358,22 @@ class _Fields:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise ProtocolError("bad_message", f"{key}: expected a sequence number >= 0 or null, got {_show(value)}")
         return value
+
+    def positive_seq(self, key: str) -> int:
+        value = self._get(key, _REQUIRED)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ProtocolError("bad_message", f"{key}: expected a positive integer, got {_show(value)}")
+        return value
+
+    def names(self, key: str, max_len: int) -> tuple[str, ...]:
+        value = self._get(key, ())
+        if not isinstance(value, (list, tuple)) or len(value) > 16:
+            raise ProtocolError("bad_message", f"{key}: expected a list of up to 16 names, got {_show(value)}")
+        for item in value:
+            if not isinstance(item, str) or not item.strip() or len(item) > max_len:
+                raise ProtocolError("bad_message", f"{key}: expected names of 1-{max_len} characters, "
+                                                   f"got {_show(item)}")
+        return tuple(value)
 
     def ticket(self, key: str, required: bool = True) -> str | None:
         value = self._get(key, _REQUIRED if required else None)
@@ -452,6 +492,10 @@ def to_wire(message: Any) -> dict:
                "since": message.since}
         if message.subscribe is not None:
             out["subscribe"] = message.subscribe
+        if message.announce:
+            out["announce"] = True
+        if message.zones:
+            out["zones"] = list(message.zones)
         return out
     if isinstance(message, m.Welcome):
         out = {"type": kind, "protocol": message.protocol, "seq": message.seq, "role": message.role,
@@ -459,7 +503,16 @@ def to_wire(message: Any) -> dict:
                "replaying": message.replaying, "state": snapshot_to_wire(message.state)}
         if message.server_time:
             out["server_time"] = _time(message.server_time)
+        if message.voice is not None:
+            out["voice"] = {"zones": [_plain(z) for z in message.voice.zones],
+                            "receipts": [to_wire(r) for r in message.voice.receipts]}
         return out
+    if isinstance(message, m.Voice):
+        out = {"type": kind, **_plain(message)}
+        out["calls"] = [[c.seq, c.kind, c.ticket, c.counter, _time(c.at)] for c in message.calls]
+        return out
+    if isinstance(message, (m.Beat, m.Spoken, m.Skipped, m.Speaking) + m.HUB_NOTICES):
+        return {"type": kind, **_plain(message)}
     if isinstance(message, m.Ack):
         out = {"type": kind, "id": message.id, "seq": message.seq}
         if message.duplicate:
@@ -516,6 +569,11 @@ def to_wire(message: Any) -> dict:
     return out
 
 
+def _plain(message: Any) -> dict:
+    """A flat dataclass as a JSON object; tuples become lists."""
+    return {f.name: (list(v) if isinstance(v := getattr(message, f.name), tuple) else v) for f in fields(message)}
+
+
 def _dumps(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
@@ -527,7 +585,7 @@ def _time(value: datetime) -> str:
 # ---------------------------------------------------------------- hub → client
 
 
-def parse_hub_frame(frame: str | bytes) -> m.Welcome | m.Ack | m.Error | m.Event:
+def parse_hub_frame(frame: str | bytes) -> m.Welcome | m.Ack | m.Error | m.Event | m.HubNotice:
     """Parse one frame sent by the hub (client side). Raises ProtocolError."""
     try:
         obj = json.loads(frame)
@@ -549,7 +607,16 @@ def from_wire(obj: dict) -> Any:
                 replaying=int(obj.get("replaying", 0)),
                 server_time=_parse_time(obj["server_time"]) if obj.get("server_time") else None,
                 protocol=int(obj.get("protocol", 1)),
+                voice=_voice_status(obj["voice"]) if obj.get("voice") else None,
             )
+        if kind in _VOICE_NOTICES:
+            cls = _VOICE_NOTICES[kind]
+            values = {f.name: (tuple(obj[f.name]) if isinstance(obj.get(f.name), list) else obj[f.name])
+                      for f in fields(cls) if f.name in obj}
+            if cls is m.Voice:
+                values["calls"] = tuple(m.VoiceCall(int(s), str(k), str(t), int(c), _parse_time(a))
+                                        for s, k, t, c, a in obj.get("calls", ()))
+            return cls(**values)
         if kind == "ack":
             event = from_wire(obj["event"]) if obj.get("event") else None
             wait = obj.get("wait")
@@ -588,6 +655,10 @@ def from_wire(obj: dict) -> Any:
         raise ProtocolError("bad_message", f"hub frame {kind!r} is malformed: {exc!r}") from None
 
 
+def _voice_status(obj: dict) -> m.VoiceStatus:
+    zones = tuple(m.ZoneVoice(z["zone"], z.get("holder"), int(z["epoch"]), bool(z.get("speaking", False)),
+                              tuple(int(s) for s in z.get("waiting", ()))) for z in obj.get("zones", ()))
+    return m.VoiceStatus(zones, tuple(from_wire({"type": "receipt", **r}) for r in obj.get("receipts", ())))
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

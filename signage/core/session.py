@@ -160,7 +160,9 @@ class EventReceived:
 
 @dataclass(frozen=True)
 class NoticeReceived:
-    notice: m.PrintJob | m.PrintStatus | m.TicketStatus  # about this client's own tickets, no seq
+    # outside the seq stream: about this client's own tickets, or the voice lease, a receipt, a voice
+    # queue, a speaking state (docs/voice.md)
+    notice: m.PrintJob | m.PrintStatus | m.TicketStatus | m.HubNotice
 
 
 @dataclass(frozen=True)
@@ -367,14 +369,17 @@ class ClientSession:
     deadline: float = 0.0
     since: int | None = None
     refused: m.Error | None = None
-    pending: dict[str, m.Command | m.Act] = field(default_factory=dict)
+    pending: dict[str, m.Command | m.Act | m.Beat | m.Spoken | m.Skipped] = field(default_factory=dict)
+    announce: bool = False  # a voice-lease candidate (docs/voice.md)
+    zones: tuple[str, ...] = ()
 
     def start(self, now: float, timeout: float = WELCOME_TIMEOUT) -> list[Output]:
         _check(CLIENT_TRANSITIONS, "start", self.phase, "client")
         self.phase = Phase.AWAIT_WELCOME
         self.deadline = now + timeout
         self.since = self.seq
-        return [Send(protocol.encode(m.Hello(self.role, self.token, self.client, self.since, self.subscribe)))]
+        return [Send(protocol.encode(m.Hello(self.role, self.token, self.client, self.since, self.subscribe,
+                                             self.announce, self.zones)))]
 
     def receive(self, frame: str | bytes) -> list[Output]:
         _check(CLIENT_TRANSITIONS, "receive", self.phase, "client")
@@ -394,7 +399,7 @@ class ClientSession:
             return [HubError(message)] if isinstance(message, m.Error) else []
         if isinstance(message, m.EVENT_TYPES):
             return self._event(message)
-        if isinstance(message, m.NOTICE_TYPES):
+        if isinstance(message, m.NOTICE_TYPES + m.HUB_NOTICES):
             return [NoticeReceived(message)]
         if isinstance(message, m.ActionRequest):
             return [ActionRequested(message)]
@@ -433,14 +438,14 @@ class ClientSession:
         self.seq = event.seq
         return [EventReceived(event)]
 
-    def request(self, command: m.Command | m.Act) -> list[Output]:
+    def request(self, command: m.Command | m.Act | m.Beat | m.Spoken | m.Skipped) -> list[Output]:
         """Send a command; its ack or error comes back as Replied(command.id, ...)."""
         _check(CLIENT_TRANSITIONS, "request", self.phase, "client")
         self.pending[command.id] = command
         return [Send(protocol.encode(command))]
 
-    def notify(self, message: m.Heartbeat | m.ActionReply) -> list[Output]:
-        """A message the hub does not answer (a heartbeat, the reply to an action)."""
+    def notify(self, message: m.Heartbeat | m.ActionReply | m.Speaking) -> list[Output]:
+        """A message the hub does not answer (a heartbeat, the reply to an action, a speaking state)."""
         _check(CLIENT_TRANSITIONS, "request", self.phase, "client")
         return [Send(protocol.encode(message))]
 

@@ -20,6 +20,12 @@ for tests and benchmarks:
 
     notice seq=N kind=call ticket=A-023 counter=5 live=True    every call/recall applied
     shown seq=N mono=T                                          first update showing seq N
+
+Voice (docs/voice.md): with a ZoneVoice the board speaks only while it holds its
+audio zone's lease. Ducking hook: `add_speaking_listener(fn)` calls fn(zone, speaking)
+on the render thread whenever an audio zone that covers this board's counters
+starts or stops speaking (this board's own voice, or another speaker's, relayed by
+the hub); `speaking` says whether any such zone speaks now.
 """
 
 from __future__ import annotations
@@ -40,10 +46,11 @@ from signage.core import hall, protocol
 from signage.core.announcements import CallNotice, notice_for
 from signage.core.clock import corrected
 from signage.core.text import for_log
+from signage.core import messages as m
 from signage.core.layout import LinkStatus, Rect, View, build_view
 from signage.core.screens import build_screen
 from signage.display import fleet
-from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged
+from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged, VoiceChanged
 from signage.display.renderer import Renderer, drawable
 
 log = logging.getLogger("signage.display")
@@ -83,7 +90,7 @@ class Display:
                  link: HubLink | None, announcer: Announcer | None = None, *,
                  clock: HallClock, wakeup: threading.Event | None = None, quit_on_escape: bool = False,
                  snapshot_dir: Path | None = None, mono: Callable[[], float] = time.monotonic,
-                 layout: str = "queue", media=None):
+                 layout: str = "queue", media=None, voice=None):
         self.config = config
         self.zone = zone
         self.screen = screen
@@ -116,6 +123,30 @@ class Display:
         self.restart_requested = False
         self._identified: float | None = None
         self._identify_card: Rect | None = None  # where the card lies, so the media paints around it
+        self.voice = voice  # signage.announcer.zone_voice.ZoneVoice, or None: speak every call (no lease)
+        # Audio zones that cover this board's counters: their speaking state ducks its media.
+        self.audio_zones = {z.name for z in config.audio.zones if set(z.counters) & set(zone.counters)}
+        self.zone_speaking: dict[str, bool] = {}
+        self._speaking_listeners: list[Callable[[str, bool], None]] = []
+        if voice is not None:
+            voice.on_speaking = self._speaking_changed
+
+    # ------------------------------------------------------------ ducking hook
+
+    def add_speaking_listener(self, listener: Callable[[str, bool], None]) -> None:
+        """listener(zone, speaking) on the render thread, whenever a zone over this board starts or stops."""
+        self._speaking_listeners.append(listener)
+
+    @property
+    def speaking(self) -> bool:
+        return any(self.zone_speaking.values())
+
+    def _speaking_changed(self, zone: str, speaking: bool) -> None:
+        if zone not in self.audio_zones or self.zone_speaking.get(zone, False) == speaking:
+            return
+        self.zone_speaking[zone] = speaking
+        for listener in self._speaking_listeners:
+            listener(zone, speaking)
 
     # ------------------------------------------------------------ loop
 
@@ -137,6 +168,8 @@ class Display:
         now = self.clock()
         if self.announcer is not None:
             self.announcer.tick(now)
+        if self.voice is not None:
+            self.voice.tick(now)
         self._render(now)
 
     def _timeout(self) -> float:
@@ -174,10 +207,16 @@ class Display:
                 self.stale = True
                 if update.event is not None and self.media is not None:
                     self.media.on_event(update.event)  # a `content` event starts a download
-                if update.event is not None:
-                    notice = notice_for(update.event)
-                    if notice is not None:
-                        self._announce(notice)
+                notice = notice_for(update.event) if update.event is not None else None
+                if notice is not None:
+                    self._announce(notice)
+                if self.voice is not None:
+                    self.voice.board(update.snapshot, notice, self.clock())
+            elif isinstance(update, VoiceChanged):
+                if self.voice is not None:
+                    self.voice.notice(update.notice, self.clock())
+                if isinstance(update.notice, m.SpeakingState):
+                    self._speaking_changed(update.notice.zone, update.notice.speaking)
             elif isinstance(update, ActionAsked):
                 self._act(update.request)
             elif isinstance(update, StatusChanged):
@@ -195,8 +234,6 @@ class Display:
 
     def _act(self, request) -> None:
         """An admin's action, on the render thread (it owns the surface); answers go out through the link."""
-        from signage.core import messages as m
-
         if request.action == "screenshot":  # the frame on the screen now, not a re-render
             png = fleet.screenshot_png(self.screen, request.max_width, request.max_bytes)
             if png is not None:
@@ -222,7 +259,7 @@ class Display:
     def _announce(self, notice: CallNotice) -> None:
         log.info("notice seq=%d kind=%s ticket=%s counter=%d live=%s", notice.seq, notice.kind,
                  for_log(notice.ticket), notice.counter, notice.live)
-        if self.announcer is not None:
+        if self.announcer is not None and self.voice is None:  # with a lease, ZoneVoice decides
             self.announcer.submit(notice, self.clock())
 
     # ------------------------------------------------------------ drawing

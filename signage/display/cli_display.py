@@ -89,6 +89,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     renderer = Renderer(fonts, {"logo": load_logo(config)})
     broken = content_problems(config)
     clock = HallClock(config.hall.timezone)
+    audio_zone = None if args.silent else board_audio_zone(config, zone, token)
+    if not args.silent and audio_zone is None:
+        log.info("no audio zone lets this board's token speak over its counters: silent")
+    announcer = None if audio_zone is None else make_announcer(config, audio_zone)
+    speaks = announcer is not None and not announcer.silent and audio_zone is not None
     vitals, frame_rate = fleet.Vitals(config.path.parent), fleet.FrameRate()
     display: Display | None = None
 
@@ -110,13 +115,21 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     link = HubLink(url, token, client=f"display-{zone.name}", history_limit=config.hub.history,
                    clock=clock, wake=wakeup.set, heartbeat=heartbeat,
-                   heartbeat_seconds=config.fleet.heartbeat_seconds)
-    announcer = None if args.silent else make_announcer(config)
+                   heartbeat_seconds=config.fleet.heartbeat_seconds,
+                   announce=speaks, zones=(audio_zone.name,) if speaks else (),
+                   lease_seconds=config.audio.lease_seconds)
+    voice = None
+    if speaks:
+        from signage.announcer.zone_voice import ZoneVoice
+        voice = ZoneVoice(announcer, link, audio_zone, config.announcer.max_age_seconds)
     layout = args.layout or config.content.layout_for(zone.name)
-    media = make_media_area(config, zone, layout, url, clock, fonts, wakeup, announcer)
+    board: list = []  # the Display, once made: its `speaking` is the zone's speaking state
+    media = make_media_area(config, zone, layout, url, clock, fonts, wakeup, announcer,
+                            zone_speaking=lambda: bool(board) and board[0].speaking)
     display = Display(config, zone, screen, renderer, link, announcer, clock=clock, wakeup=wakeup,
                       quit_on_escape=bool(args.windowed), snapshot_dir=args.snapshot_dir, layout=layout,
-                      media=media)
+                      media=media, voice=voice)
+    board.append(display)
     address = fleet.local_address(url)
     display.identity = lambda: [args.name or link.token_name or "display", f"IP {address} · zona {zone.name}",
                                 f"signage {fleet.version()} · hub {url}"]
@@ -138,20 +151,31 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return 1 if display.status.state == "denied" else 0
 
 
-def make_media_area(config: Config, zone, layout: str, url: str, clock, fonts, wakeup, announcer):
+def make_media_area(config: Config, zone, layout: str, url: str, clock, fonts, wakeup, announcer,
+                    zone_speaking=lambda: False):
     """The media area for split/media layouts (None for queue).
 
-    Video sound is ducked while `speaking()`: this board announcing. The voice-zone
-    `speaking` state (another board of the zone speaking) is to be OR-ed in here.
+    Video sound is ducked while `speaking()`: this board announcing, or its audio zone speaking
+    (`zone_speaking`: the voice lease's `speaking` state, read from the Display).
     """
     if layout == "queue":
         return None
     from signage.display.media.area import open_media_area
 
     def speaking() -> bool:
-        return announcer is not None and announcer.busy
+        return (announcer is not None and announcer.busy) or zone_speaking()
 
     return open_media_area(config, zone, hub_url=url, clock=clock, fonts=fonts, wake=wakeup.set, speaking=speaking)
+
+
+def board_audio_zone(config: Config, zone, token_secret: str):
+    """The audio zone a speaking board asks for: the first that covers its counters and lets its token speak."""
+    token = config.token(token_secret)
+    name = token.name if token else ""
+    for audio in config.audio.zones:
+        if set(audio.counters) & set(zone.counters) and (audio.speakers is None or name in audio.speakers):
+            return audio
+    return None
 
 
 def content_problems(config: Config) -> tuple[str, ...]:
@@ -167,7 +191,7 @@ def content_problems(config: Config) -> tuple[str, ...]:
     return tuple(problems)
 
 
-def make_announcer(config: Config):
+def make_announcer(config: Config, audio_zone=None):
     """The started announcer, or None when announcer.enabled is false.
 
     The loop takes any object with submit/handle_event/tick/busy; None means silent.
@@ -177,6 +201,6 @@ def make_announcer(config: Config):
     from signage.announcer.service import Announcer
 
     announcer = Announcer(config.announcer, counters={c.number: c.name for c in config.counters},
-                          locale=config.hall.locale)
+                          locale=config.hall.locale, languages=audio_zone.languages if audio_zone else None)
     announcer.start()  # never raises: without audio it stays silent with one warning
     return announcer

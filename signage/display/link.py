@@ -10,6 +10,13 @@ loop sleeps on) says there is something new. The link reconnects with exponentia
 resumes with since = the last applied seq; a gap reconnects at once. A refused
 token (the session's final refusals) makes the link report "denied" once and
 stop, instead of hammering the hub.
+
+Voice (docs/voice.md): with announce=True the hello makes this link a voice
+candidate. While live it sends a beat every BEAT_INTERVAL; the hub acks it, and
+`lease_until` becomes the beat's *send* time + lease_seconds. `holding(zone)` is the
+zone's `voice` frame while it names us and lease_until has not passed: the one
+test the announcer makes before starting anything. Receipts (`send(Spoken(...))`)
+are kept until acked and sent again after a reconnect.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import asyncio
 import logging
 import queue
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Union
 
@@ -28,6 +36,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from signage.core import messages as m, session as s, sync, text
 from signage.core.backoff import backoff_delay
 from signage.core.clock import skew
+from signage.core.voice import BEAT_INTERVAL
 from signage.core.layout import LinkStatus
 
 log = logging.getLogger("signage.display.link")
@@ -51,18 +60,34 @@ class StatusChanged:
 
 
 @dataclass(frozen=True)
+class VoiceChanged:
+    notice: m.Voice | m.SpeakingState
+
+
+@dataclass(frozen=True)
 class ActionAsked:
     request: m.ActionRequest  # screenshot, identify or restart: done on the render thread
 
 
-Update = Union[BoardChanged, StatusChanged, ActionAsked]
+Update = Union[BoardChanged, StatusChanged, VoiceChanged, ActionAsked]
 
 
 class HubLink:
     def __init__(self, url: str, token: str, *, client: str, history_limit: int,
                  clock: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
                  system_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 heartbeat: Callable[[float | None], m.Heartbeat] | None = None, heartbeat_seconds: float = 5.0):
+                 heartbeat: Callable[[float | None], m.Heartbeat] | None = None, heartbeat_seconds: float = 5.0,
+                 announce: bool = False, zones: tuple[str, ...] = (), lease_seconds: float = 3.0):
+        self.announce = announce
+        self.zones = tuple(zones)
+        self.lease_seconds = lease_seconds
+        self.lease_until = 0.0  # time.monotonic(): the last acked beat's send time + lease_seconds
+        self.leases: dict[str, m.Voice] = {}  # zone -> the latest voice frame (replaced whole: safe to read)
+        self._outgoing: queue.SimpleQueue = queue.SimpleQueue()  # receipts and speaking, from any thread
+        self._unacked: dict[str, m.Spoken | m.Skipped] = {}  # link thread only
+        self._beats: dict[str, float] = {}  # beat id -> send time
+        self._poke: asyncio.Event | None = None
+        self._beat_count = 0
         self.url = url
         self.token = token
         self.client = client
@@ -112,6 +137,23 @@ class HubLink:
             except queue.Empty:
                 return out
 
+    def holding(self, zone: str) -> m.Voice | None:
+        """The zone's lease if we hold it and it has not run out (any thread)."""
+        voice = self.leases.get(zone)
+        if voice is None or not voice.you or time.monotonic() >= self.lease_until:
+            return None
+        return voice
+
+    def send(self, message: m.Spoken | m.Skipped | m.Speaking) -> None:
+        """Queue a voice message for the hub (any thread); receipts are re-sent until acked."""
+        self._outgoing.put(message)
+        loop, poke = self._loop, self._poke
+        if loop is not None and poke is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(poke.set)
+            except RuntimeError:
+                pass
+
     def send_threadsafe(self, frame: str | bytes, timeout: float | None = None) -> bool:
         """From the render thread: send one frame on the live connection (an action's answer).
 
@@ -159,9 +201,11 @@ class HubLink:
 
     async def _main(self) -> None:
         attempt = 0
+        self._poke = asyncio.Event()
         # The board this link was given (or a fresh one): resume from its seq if it was ever synced.
         session = s.ClientSession("display", self.token, self.client, True,
-                                  self.board.seq if self.board.synced else None)
+                                  self.board.seq if self.board.synced else None, announce=self.announce,
+                                  zones=self.zones)
         while True:
             session = session.next_attempt() if session.phase is not s.Phase.IDLE else session
             closed = await self._session(session)
@@ -190,25 +234,23 @@ class HubLink:
                 outputs = session.start(loop.time(), WELCOME_TIMEOUT)
                 self._ws = ws
                 self._hello_sent_at = None
-                while True:
-                    if beating is None and session.phase is s.Phase.LIVE and self.heartbeat is not None:
-                        beating = asyncio.create_task(self._beat(ws, session))
-                    for output in outputs:
-                        if isinstance(output, s.Send):
-                            if self._hello_sent_at is None:  # the hello: start of the skew round trip
-                                self._hello_sent_at = self.system_clock()
-                            await ws.send(output.frame)
-                        elif isinstance(output, s.Close):
-                            await ws.close(output.code, output.reason)
-                        else:
-                            self._apply(output)
-                    wait = session.deadline - loop.time() if session.phase is s.Phase.AWAIT_WELCOME else None
-                    try:
-                        frame = await asyncio.wait_for(ws.recv(), wait)
-                    except asyncio.TimeoutError:
-                        outputs = session.check_timeout(loop.time())
-                        continue
-                    outputs = session.receive(frame)
+                talker = asyncio.create_task(self._talk(ws, session)) if self.announce else None
+                try:
+                    while True:
+                        if beating is None and session.phase is s.Phase.LIVE and self.heartbeat is not None:
+                            beating = asyncio.create_task(self._beat(ws, session))
+                        await self._carry_out(ws, outputs)
+                        wait = session.deadline - loop.time() if session.phase is s.Phase.AWAIT_WELCOME else None
+                        try:
+                            frame = await asyncio.wait_for(ws.recv(), wait)
+                        except asyncio.TimeoutError:
+                            outputs = session.check_timeout(loop.time())
+                            continue
+                        outputs = session.receive(frame)
+                finally:
+                    if talker is not None:
+                        talker.cancel()
+                        await asyncio.gather(talker, return_exceptions=True)
         except ConnectionClosed as exc:
             rcvd = exc.rcvd or exc.sent
             return self._closed(session, rcvd.code if rcvd else None, rcvd.reason if rcvd else "no close frame")
@@ -235,6 +277,52 @@ class HubLink:
                 log.exception("heartbeat failed")
             await asyncio.sleep(self.heartbeat_seconds)
 
+    async def _carry_out(self, ws, outputs: list) -> None:
+        for output in outputs:
+            if isinstance(output, s.Send):
+                if self._hello_sent_at is None:  # the hello: start of the skew round trip
+                    self._hello_sent_at = self.system_clock()
+                await ws.send(output.frame)
+            elif isinstance(output, s.Close):
+                await ws.close(output.code, output.reason)
+            else:
+                self._apply(output)
+
+    async def _talk(self, ws, session: s.ClientSession) -> None:
+        """Voice candidates: a beat every BEAT_INTERVAL, and the receipts and speaking states queued by send()."""
+        next_beat = 0.0
+        resent = False
+        while True:
+            if session.phase is s.Phase.LIVE:
+                if not resent:  # a new connection: receipts not acked before it are sent again
+                    resent = True
+                    for receipt in list(self._unacked.values()):
+                        await self._carry_out(ws, session.request(receipt))
+                now = time.monotonic()
+                if now >= next_beat:
+                    self._beat_count += 1
+                    beat = m.Beat(f"b{self._beat_count}")
+                    self._beats[beat.id] = now
+                    if len(self._beats) > 64:  # never acked (a lost connection): forget the oldest
+                        self._beats.pop(next(iter(self._beats)))
+                    await self._carry_out(ws, session.request(beat))
+                    next_beat = now + BEAT_INTERVAL
+                while True:
+                    try:
+                        message = self._outgoing.get_nowait()
+                    except queue.Empty:
+                        break
+                    if isinstance(message, m.Speaking):
+                        await self._carry_out(ws, session.notify(message))
+                    else:
+                        self._unacked[message.id] = message
+                        await self._carry_out(ws, session.request(message))
+            try:
+                await asyncio.wait_for(self._poke.wait(), max(0.01, next_beat - time.monotonic()))
+            except asyncio.TimeoutError:
+                pass
+            self._poke.clear()
+
     def _closed(self, session: s.ClientSession, code: int | None, reason: str,
                 http_status: int | None = None) -> s.Closed:
         outputs = session.connection_closed(code, reason, http_status)
@@ -246,6 +334,8 @@ class HubLink:
         """What the session tells the board."""
         if isinstance(output, s.Welcomed):
             received_at = self.system_clock()
+            # A lease held on an earlier connection is not ours on this one: the hub re-tells us.
+            self.leases = {zone: replace(voice, you=False) for zone, voice in self.leases.items()}
             welcome = output.welcome
             self.token_name = welcome.name
             if not output.resumed:
@@ -261,6 +351,21 @@ class HubLink:
         elif isinstance(output, s.EventReceived):
             self.board = sync.apply(self.board, output.event, self.history_limit)
             self._emit(BoardChanged(self.board.state, output.event))
+        elif isinstance(output, s.Replied):
+            sent = self._beats.pop(output.id, None)
+            if sent is not None and isinstance(output.reply, m.Ack):
+                self.lease_until = max(self.lease_until, sent + self.lease_seconds)
+            elif output.id in self._unacked:
+                self._unacked.pop(output.id)
+                if isinstance(output.reply, m.Error):
+                    log.warning("receipt %s refused: %s: %s", output.id, output.reply.code,
+                                text.for_log(output.reply.message))
+        elif isinstance(output, s.NoticeReceived):
+            notice = output.notice
+            if isinstance(notice, m.Voice):
+                self.leases = {**self.leases, notice.zone: notice}
+            if isinstance(notice, (m.Voice, m.SpeakingState)):
+                self._emit(VoiceChanged(notice))
         elif isinstance(output, s.ActionRequested):
             log.info("hub asks for %s (%s)", output.request.action, output.request.id)
             self._emit(ActionAsked(output.request))

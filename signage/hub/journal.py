@@ -36,6 +36,18 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_command ON events (actor, command_id);
 CREATE INDEX IF NOT EXISTS events_by_day ON events (day, seq);
+CREATE TABLE IF NOT EXISTS receipts (  -- voice receipts (docs/voice.md): one per call, the first wins
+    seq        INTEGER PRIMARY KEY,  -- the call's event seq
+    day        TEXT NOT NULL,
+    zone       TEXT NOT NULL,
+    epoch      INTEGER NOT NULL,
+    status     TEXT NOT NULL,        -- spoken | skipped
+    reason     TEXT,
+    holder     TEXT,
+    at         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS receipts_by_day ON receipts (day, seq);
+CREATE TABLE IF NOT EXISTS voice_epochs (zone TEXT PRIMARY KEY, epoch INTEGER NOT NULL);
 """
 
 
@@ -191,6 +203,33 @@ class Journal:
                     f"journal {self.path}: event {event.seq} ({protocol.type_name(event)}) holds text that is no "
                     f"longer accepted (control characters or lone surrogates); loaded with them replaced by U+FFFD")
         return clean
+
+    # -- voice receipts and lease epochs
+
+    def append_receipt(self, receipt: m.Receipt, day: str, at: str) -> bool:
+        """Store a receipt unless the call has one already; True if this one is new. Committed on return."""
+        self._no_open_transaction()
+        try:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (receipt.seq, day, receipt.zone, receipt.epoch, receipt.status, receipt.reason, receipt.by, at))
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(_explain(str(self.path), exc)) from None
+        return cursor.rowcount == 1
+
+    def receipts_of_day(self, day: str) -> list[m.Receipt]:
+        rows = self._query("SELECT seq, zone, epoch, status, reason, holder FROM receipts WHERE day = ? "
+                           "ORDER BY seq", (day,))
+        return [m.Receipt(seq, zone, epoch, status, reason, holder) for seq, zone, epoch, status, reason, holder
+                in rows]
+
+    def voice_epochs(self) -> dict[str, int]:
+        return dict(self._query("SELECT zone, epoch FROM voice_epochs").fetchall())
+
+    def store_epoch(self, zone: str, epoch: int) -> None:
+        self._no_open_transaction()
+        self._query("INSERT INTO voice_epochs VALUES (?, ?) ON CONFLICT(zone) DO UPDATE SET epoch = excluded.epoch "
+                    "WHERE excluded.epoch > voice_epochs.epoch", (zone, epoch))
 
     # -- writes
 

@@ -48,6 +48,7 @@ from signage.hub.content import ContentService
 from signage.hub.journal import Journal, Record
 from signage.hub import reports_http
 from signage.hub.visitor import Visitors
+from signage.hub.voice import VoiceDesk
 from signage.hub.webhook import Notifier
 from signage.web.public import public_config
 
@@ -130,6 +131,7 @@ class Hub:
                                  public_url=self.public_url, notifier=self.notifier)
         self.fleet = fleet_desk.Desk(self)  # heartbeats, remote actions, /status, /metrics
         self.content = ContentService(self)  # content manifests and files (signage/hub/content.py)
+        self.voice = VoiceDesk(self)  # audio zones: leases and receipts (docs/voice.md)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -147,6 +149,7 @@ class Hub:
         self._failed = asyncio.Event()
         self._inbox = asyncio.Queue(INBOX_MAX)
         self.spawn(self._process(), "command processor", vital=True)
+        self.spawn(self.voice.run(), "voice desk", vital=True)
         if self.notifier is not None:
             self.spawn(self.notifier.run(), "webhook sender")
         self._server = await serve(
@@ -168,9 +171,11 @@ class Hub:
         self.journal.open()
         self.seq = self.journal.last_seq()
         today = service_day(self.clock())
-        state = rebuild(self.journal.events_of_day(today), self.hub.history).for_day(today)
+        events = self.journal.events_of_day(today)
+        state = rebuild(events, self.hub.history).for_day(today)
+        self.voice.load(events, self.journal.receipts_of_day(today), self.journal.voice_epochs(), today)
         self.state = replace(state, hall=replace(state.hall, seq=self.seq))  # keeps queue and survey
-        self.visitors.load(self.journal.path.parent, self.journal.events_of_day(today), today)
+        self.visitors.load(self.journal.path.parent, events, today)
         first = max(0, self.seq - self.hub.replay_window)
         self.replay.extend([e, None] for e in self.journal.events_after(first, self.hub.replay_window))
 
@@ -299,6 +304,7 @@ class Hub:
             "journal": storage or "ok",
             "uptime_s": round(time.monotonic() - self.stats.started, 1),
             "dropped_slow_clients": self.stats.dropped_slow,
+            "voice": self.voice.health(),
             "alerts": fleet_desk.alerts_for_health(self.fleet),
         }
 
@@ -323,6 +329,7 @@ class Hub:
             pass
         finally:
             self.clients.discard(client)
+            self.voice.closed(client)
             self.fleet.disconnected(client)
             client.dropped = True
             client.session.closed()
@@ -358,14 +365,27 @@ class Hub:
         # send_queue alone, a display that missed more events than that was dropped before its
         # welcome on every reconnect, and never caught up.
         client = Client(ws, session, asyncio.Queue(self.hub.send_queue + len(replay)))
+        problem = self.voice.admit(client)
+        if problem is not None:
+            error = m.Error(None, "forbidden", problem)
+            await self._refuse(ws, [s.HelloRefused("forbidden", problem), s.Send(protocol.encode(error)),
+                                    s.Close(s.CloseCode.FORBIDDEN, "forbidden")])
+            session.closed()
+            return None
         token = greeted.token
-        # Phone pages and printer agents see no hall state, only notices about their own tickets.
-        hall = self.state.hall if greeted.hello.role not in s.NOTICE_ONLY_ROLES else m.Snapshot(self.seq, self.state.hall.day)
-        welcome = m.Welcome(self.seq, hall, token.role, token.name, token.counters, len(replay), now)
+        welcome_voice = None
+        if greeted.hello.role in s.NOTICE_ONLY_ROLES:
+            # Phone pages and printer agents see no hall state, only notices about their own tickets.
+            hall = m.Snapshot(self.seq, self.state.hall.day)
+        else:
+            hall, welcome_voice = self.state.hall, self.voice.status()
+        welcome = m.Welcome(self.seq, hall, token.role, token.name, token.counters, len(replay), now,
+                            voice=welcome_voice)
         for output in session.welcome(welcome, []):
             self._push(client, _wire(output.frame))
         for frame in replay:
             self._push(client, frame)
+        self.voice.greeted(client)
         self.visitors.connected(client, self.state, now)
         return client
 
@@ -403,9 +423,12 @@ class Hub:
         return frames
 
     async def _receive(self, client: Client, frame: str | bytes) -> None:
+        self.voice.seen(client)
         for output in client.session.receive(frame, time.monotonic()):
             if isinstance(output, s.Send):
                 self._push(client, _wire(output.frame))
+            elif isinstance(output, s.CommandReceived) and isinstance(output.command, m.VOICE_MESSAGES):
+                await self.voice.receive(client, output.command)
             elif isinstance(output, s.FleetReceived):
                 self.fleet.received(client, output.message)
             elif isinstance(output, s.ScreenshotReceived):
@@ -578,6 +601,7 @@ class Hub:
         self.fleet.metrics.events.labels(protocol.type_name(event)).inc()
         frame = _wire(body)  # the journal's text, UTF-8 encoded once for every client
         self.replay.append([event, None])
+        self.voice.on_event(event)
         for client in list(self.clients):
             if client.subscribed:
                 self._push(client, frame)

@@ -33,6 +33,7 @@ class Session:
         self.ws: ClientConnection | None = None
         self.welcome: m.Welcome | None = None
         self._events: asyncio.Queue = asyncio.Queue()
+        self.notices: asyncio.Queue = asyncio.Queue()  # voice receipts and queues (subscribed operators)
         self._pending: dict[str, asyncio.Future] = {}
         self._reader: asyncio.Task | None = None
         self._closed: s.Closed | None = None
@@ -83,6 +84,8 @@ class Session:
                 fut = self._pending.pop(output.id, None)
                 if fut is not None and not fut.done():
                     fut.set_result(output.reply)
+            elif isinstance(output, s.NoticeReceived):
+                await self.notices.put(output.notice)
             elif isinstance(output, (s.EventReceived, s.HubError)):
                 await self._events.put(output.event if isinstance(output, s.EventReceived) else output.error)
 
@@ -131,6 +134,26 @@ class Session:
 def _refusal(error: m.Error) -> HubRefused:
     cls = AccessDenied if error.code in s.FINAL_ERROR_CODES else HubRefused
     return cls(error.code, error.message)
+
+
+async def send_and_wait_spoken(url: str, token: str, command: m.Command, wait: float) -> tuple[m.Ack, m.Receipt | None]:
+    """Send a call, then wait up to `wait` seconds for its voice receipt (None: none came)."""
+    async with Session(url, token, role="operator", subscribe=True) as session:
+        ack = await session.request(command)
+        if ack.duplicate or ack.event is None:
+            return ack, None
+        known = next((r for r in (session.welcome.voice.receipts if session.welcome.voice else ())
+                      if r.seq == ack.seq), None)
+        if known is not None:
+            return ack, known
+        try:
+            async with asyncio.timeout(wait):
+                while True:
+                    notice = await session.notices.get()
+                    if isinstance(notice, m.Receipt) and notice.seq == ack.seq:
+                        return ack, notice
+        except TimeoutError:
+            return ack, None
 
 
 async def send(url: str, token: str, command: m.Command, role: str = "operator") -> m.Ack:

@@ -467,3 +467,61 @@ def test_screenshots(hub, page, tokens):
     kiosk.click("#service-list [data-service=DUKCAPIL-04]")
     expect(kiosk.locator("#ticket-number")).to_have_text("A-008")
     kiosk.screenshot(path=str(out / "kiosk.png"))
+
+
+# ---------------------------------------------------------------- voice receipts (docs/voice.md)
+
+
+def test_the_panel_shows_the_voice_queue_then_diumumkan_after_the_receipt(hub, page, tokens):
+    """A voice candidate (the protocol an announcer speaks, raw) holds the zone; the panel follows the call."""
+    from websockets.asyncio.client import connect
+
+    display = hub.config.first_token("display").secret
+    frames: asyncio.Queue = asyncio.Queue()
+    holder: dict = {}
+
+    async def announcer():
+        async with connect(hub.ws, compression=None) as ws:
+            holder["ws"] = ws
+            await ws.send(json.dumps({"type": "hello", "role": "display", "token": display, "client": "pa",
+                                      "since": None, "announce": True}))
+            async for frame in ws:
+                await frames.put(json.loads(frame))
+
+    asyncio.run_coroutine_threadsafe(announcer(), hub.loop)
+
+    async def next_of(kind, **match):
+        while True:
+            frame = await asyncio.wait_for(frames.get(), timeout(10))
+            if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+
+    async def beat_until_granted():
+        while "ws" not in holder:
+            await asyncio.sleep(0.01)
+        for n in range(40):  # the hub grants after lease_seconds + margin of its start, to a live candidate
+            await holder["ws"].send(json.dumps({"type": "beat", "id": f"b{n}"}))
+            try:
+                return await asyncio.wait_for(next_of("voice", you=True), 0.5)
+            except asyncio.TimeoutError:
+                continue
+        raise AssertionError("no lease")
+
+    lease = hub.run(beat_until_granted(), wait=30)
+    issued = hub.issue("DUKCAPIL-01")
+    log_in(page, hub, tokens["loket-01"])
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+    page.keyboard.press("n")
+    expect(page.locator("#current-ticket")).to_have_text(issued.ticket)
+    expect(page.locator("#current-voice")).to_have_text("dalam antrean suara (1)")
+
+    call = hub.run(next_of("called"))
+    spoken = {"type": "spoken", "id": "r1", "seq": call["seq"], "zone": lease["zone"], "epoch": lease["epoch"]}
+    hub.run(holder["ws"].send(json.dumps(spoken)))
+    ack = hub.run(next_of("ack", id="r1"))
+    assert ack["seq"] == call["seq"]
+    expect(page.locator("#current-voice")).to_have_text("diumumkan ✓")
+
+    page.reload()  # the receipt comes back with the welcome too
+    expect(page.locator("#current-voice")).to_have_text("diumumkan ✓")
+    hub.run(holder["ws"].close())

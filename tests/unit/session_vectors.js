@@ -20,6 +20,7 @@ function normalise(out, session) {
     case "replied": return {replied: {id: out.id, type: out.reply.type}};
     case "action_requested": return {action_requested: out.request.action};
     case "hub_error": return {hub_error: out.error.code};
+    case "notice": return {notice: out.notice.type};
     case "refused": return {refused: {code: out.error.code, final: out.final}};
     case "closed": return {closed: {final: out.final, immediate: out.immediate, unanswered: out.unanswered}};
     default: throw new Error("unexpected output " + JSON.stringify(out));

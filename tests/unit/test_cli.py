@@ -17,7 +17,7 @@ SUBCOMMANDS = {
     "hub": [], "display": [], "render": ["--state", "s.json", "--size", "640x360", "--out", "x.png"], "say": ["A-001", "5"],
     "demo": [], "call": ["5", "A-001"], "recall": ["5"], "clear": ["5"], "ticker": ["teks"], "next": ["5"],
     "skip": ["5"], "done": ["5"], "transfer": ["5", "POLRES-01"], "issue": ["POLRES-01"], "watch": [],
-    "check-config": [], "printer": ["--kiosk", "anjungan-1", "--device", "tcp://127.0.0.1:9100"],
+    "check-config": [], "announcer": [], "printer": ["--kiosk", "anjungan-1", "--device", "tcp://127.0.0.1:9100"],
     "screenshot": ["tv-semua", "--out", "x.png"], "identify": ["tv-semua"], "restart": ["tv-semua"],
     "content": ["check"], "report": [],
 }

@@ -91,3 +91,15 @@ def test_units_pass_systemd_analyze_verify(tmp_path, name, scope):
     result = subprocess.run(["systemd-analyze", *scope, "verify", str(tmp_path / name)], capture_output=True,
                             text=True, env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
     assert result.returncode == 0 and name not in result.stderr, result.stderr
+
+
+def test_dry_run_for_an_announcer_installs_its_unit_and_no_kiosk():
+    result = dry_run("--role", "announcer", "--hub-url", "ws://10.0.0.5:8765/")
+    assert result.returncode == 0, result.stderr
+    plan = result.stdout
+    assert "+ systemctl enable signage-announcer.service" in plan
+    assert "kiosk" not in plan and "signage-display" not in plan and "signage-hub" not in plan
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.read(DEPLOY / "signage-announcer.service")
+    assert unit["Service"]["ExecStart"].split()[1:3] == ["announcer", "$SIGNAGE_ANNOUNCER_ARGS"]
+    assert unit["Service"]["User"] == "signage" and unit["Service"]["SupplementaryGroups"] == "audio"

@@ -22,7 +22,6 @@
   var REPLY_TIMEOUT_MS = 8000;
   var BACKOFF_FIRST_MS = 500;
   var BACKOFF_MAX_MS = 10000;
-  var NOTICE_TYPES = ["print", "print_status", "ticket_status"]; // about this client's own tickets, no seq
 
   /* One connection attempt, sans I/O: frames in, outputs out.
    * Outputs: {type: "send", frame}, {type: "close", code, reason}, {type: "welcomed", welcome, resumed},
@@ -41,6 +40,11 @@
     this.refused = null;
     this.pending = {};
   }
+
+  // Notices outside the seq stream, handed over as {type: "notice", notice}: about this client's own
+  // tickets, and the voice lease, receipts, voice queue and speaking state (docs/voice.md). A receipt
+  // carries its call's seq, so notices are told apart before events.
+  var NOTICE_TYPES = ["print", "print_status", "ticket_status", "voice", "receipt", "voice_queue", "speaking"];
 
   var CLIENT_TRANSITIONS = {
     start: ["idle"],
@@ -85,8 +89,8 @@
       }
       return frame.type === "error" ? [{type: "hub_error", error: frame}] : [];
     }
-    if (typeof frame.seq === "number") return this._event(frame);
     if (NOTICE_TYPES.indexOf(frame.type) >= 0) return [{type: "notice", notice: frame}];
+    if (typeof frame.seq === "number") return this._event(frame);
     // Fleet (docs/protocol.md, section 6): an action asked of this client; an admin's answer, by id.
     if (frame.type === "action") return [{type: "action_requested", request: frame}];
     if (frame.type === "action_result") {
@@ -367,7 +371,7 @@
   function stateFromWelcome(welcome) {
     var s = welcome.state, state = emptyState(welcome.seq, s.day);
     s.counters.forEach(function (c) {
-      state.counters[c.counter] = {ticket: c.ticket, service: c.service, since: c.since};
+      state.counters[c.counter] = {ticket: c.ticket, service: c.service, since: c.since, seq: c.seq};
     });
     Object.keys(s.waiting || {}).forEach(function (k) { state.waiting[k] = s.waiting[k]; });
     return state;
@@ -387,7 +391,8 @@
       next.counters[event.counter] = {
         ticket: event.ticket,
         service: event.service || (event.type === "recalled" && before ? before.service : null),
-        since: event.at
+        since: event.at,
+        seq: event.seq  // the call's seq: its voice receipt is keyed by it
       };
     } else if (event.type === "cleared") {
       next.counters[event.counter] = {ticket: null, service: null, since: event.at};

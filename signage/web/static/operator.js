@@ -56,6 +56,7 @@
       role: "operator", token: token, client: "web-operator", subscribe: true,
       onWelcome: function (welcome) { onWelcome(welcome, token); },
       onEvent: onEvent,
+      onNotice: onNotice,
       onError: function (error) { showError(error); },
       onStatus: function (s) {
         status = s;
@@ -73,6 +74,11 @@
     localStorage.setItem(TOKEN_KEY, token); // only a token the hub accepted is remembered
     scope = welcome.counters;
     hall = S.stateFromWelcome(welcome);
+    voice = {receipts: {}, waiting: {}};
+    if (welcome.voice) {
+      welcome.voice.receipts.forEach(function (r) { voice.receipts[r.seq] = r; });
+      welcome.voice.zones.forEach(function (z) { voice.waiting[z.zone] = z.waiting; });
+    }
     var allowed = allowedCounters();
     var saved = Number(localStorage.getItem(COUNTER_KEY));
     if (allowed.indexOf(saved) >= 0) counter = saved;
@@ -110,6 +116,36 @@
     hall = next;
     trackNoShows(event);
     renderDesk();
+  }
+
+  // ------------------------------------------------------------ voice (docs/voice.md)
+
+  var voice = {receipts: {}, waiting: {}};
+  var SKIP_REASONS = {
+    stale: "terlalu lama menunggu", superseded: "digantikan panggilan berikutnya",
+    merged: "digabung dengan panggilan sebelumnya", dropped: "antrean suara penuh",
+    silent: "pengeras suara tidak tersedia"
+  };
+
+  function onNotice(notice) {
+    if (notice.type === "receipt") voice.receipts[notice.seq] = notice;
+    else if (notice.type === "voice_queue") voice.waiting[notice.zone] = notice.waiting;
+    else return;
+    renderDesk();
+  }
+
+  /* "dalam antrean suara (2)", "diumumkan ✓", "tidak diumumkan: <alasan>" for the current call. */
+  function voiceText(c) {
+    if (!c || !c.seq) return "";
+    var receipt = voice.receipts[c.seq];
+    if (receipt && receipt.status === "spoken") return "diumumkan ✓";
+    if (receipt) return "tidak diumumkan: " + (SKIP_REASONS[receipt.reason] || receipt.reason);
+    var zones = Object.keys(voice.waiting);
+    for (var i = 0; i < zones.length; i++) {
+      var at = voice.waiting[zones[i]].indexOf(c.seq);
+      if (at >= 0) return "dalam antrean suara (" + (at + 1) + ")";
+    }
+    return "";
   }
 
   function onRefused(error) {
@@ -409,6 +445,7 @@
     $("current-ticket").textContent = c ? c.ticket : "—";
     $("current-service").textContent = c ? serviceName(c.service) : "Belum ada tiket dipanggil";
     $("current-since").textContent = c && c.since ? "dipanggil " + S.clockText(c.since) : "";
+    $("current-voice").textContent = voiceText(c);
     document.title = counterName(counter) + (c ? " · " + c.ticket : "") + " · Panel Operator";
 
     var codes = servicesOf(counter), total = 0, list = $("waiting-list");
