@@ -13,10 +13,12 @@ failover tests and benchmarks read.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
 import threading
+from datetime import datetime
 
 from signage.config import Config
 from signage.errors import ConfigError
@@ -73,9 +75,26 @@ def run(args: argparse.Namespace, config: Config) -> int:
     signal.signal(signal.SIGINT, terminate)
     clock = HallClock(config.hall.timezone)
     name = args.name or f"announcer-{zone.name}"
+    from signage.display import fleet
+
+    vitals, warnings = fleet.Vitals(config.path.parent), fleet.WarningCounter()
+    logging.getLogger().addHandler(warnings)
+    voice_holder: list = []  # the ZoneVoice, once made
+
+    def heartbeat(rtt: float | None):  # on the link thread: the same fleet report a board sends, without a screen
+        voice_now = voice_holder[0] if voice_holder else None
+        held = voice_now is not None and voice_now.epoch is not None
+        return dataclasses.replace(fleet.heartbeat(
+            name=name, vitals=vitals, fps=0.0, seq=link.board.seq, zone=zone.name, size=None, rtt=rtt,
+            clock=datetime.now(config.hall.timezone), audio="silent" if announcer.silent else "ok",
+            audio_reason="", broken=(), warnings=warnings, layout="announcer"),
+            voice_lease=f"{zone.name}@{voice_now.epoch}" if held else None)
+
     link = HubLink(url, token, client=name, history_limit=config.hub.history, clock=clock, wake=wakeup.set,
-                   announce=True, zones=(zone.name,), lease_seconds=config.audio.lease_seconds)
+                   announce=True, zones=(zone.name,), lease_seconds=config.audio.lease_seconds,
+                   heartbeat=heartbeat, heartbeat_seconds=config.fleet.heartbeat_seconds)
     voice = ZoneVoice(announcer, link, zone, config.announcer.max_age_seconds)
+    voice_holder.append(voice)
     log.info("announcer %s: zone %s (%d counters, %s), hub %s", name, zone.name, len(zone.counters),
              "+".join(zone.languages), url)
     link.start()

@@ -13,14 +13,18 @@ benchmark (bench/bench_voice.py) runs 20.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from voice_rig import VoiceRig, failover_run, overlaps  # noqa: E402
+from support import timeout  # noqa: E402
 
 LEASE = 3
 
@@ -102,3 +106,27 @@ def test_bilingual_zone_speaks_indonesian_then_english(tmp_path):
             assert find_all(capture, pcm_id)[0] < find_all(capture, pcm_en)[0]
     finally:
         rig.stop()
+
+
+def test_announcers_report_to_the_fleet_with_the_lease_they_hold(rig):
+    """Issue 13: every display *and announcer* heartbeats; the holder's report names its lease."""
+    admin = next(t["token"] for t in rig.config["tokens"] if t["role"] == "admin")
+    request = urllib.request.Request(f"http://127.0.0.1:{rig.hub.port}/status/data",
+                                     headers={"Authorization": f"Bearer {admin}"})
+    def reports() -> dict:
+        with urllib.request.urlopen(request, timeout=timeout(5)) as response:
+            return {c["name"]: c["heartbeat"] for c in json.loads(response.read())["clients"] if c.get("heartbeat")}
+
+    # The first heartbeat goes out right after the welcome, before the lease; the next (5 s on) names it.
+    deadline = time.monotonic() + timeout(20)
+    while True:
+        beats = reports()
+        leases = {name: beats[name]["voice_lease"] for name in rig.names if name in beats}
+        if sum(1 for lease in leases.values() if lease) == 1 and len(leases) == len(rig.names):
+            break
+        assert time.monotonic() < deadline, beats
+        time.sleep(0.2)
+    holder = rig.holder()
+    assert leases[holder].startswith("aula@"), leases
+    assert [n for n, lease in leases.items() if lease is not None] == [holder], leases
+    assert all(beats[n]["audio"] == "ok" and beats[n]["layout"] == "announcer" for n in rig.names)
