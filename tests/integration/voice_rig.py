@@ -161,14 +161,7 @@ class VoiceRig:
                 run.proc.kill()
 
     def stop(self) -> None:
-        for run in self.runs:
-            if run.proc.poll() is None:
-                run.proc.terminate()
-        for run in self.runs:
-            try:
-                run.proc.wait(timeout(10))
-            except subprocess.TimeoutExpired:
-                run.proc.kill()
+        self.stop_announcers()
         self.hub.stop()
 
     # ------------------------------------------------------------ hub
