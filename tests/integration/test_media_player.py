@@ -325,3 +325,26 @@ def test_video_sound_plays_on_its_own_channel_and_ducks_while_the_board_speaks(c
             stage.close()
     finally:
         pygame.mixer.quit()
+
+
+def test_media_threads_yield_the_cpu_to_the_display_loop(cfg, screen, clips):
+    """Calls come first: decoders, image loading and downloads run at a lower priority (nice) than the loop."""
+    def nice_of(name_prefix: str) -> set[int]:
+        found = set()
+        for thread in threading.enumerate():
+            if thread.name.startswith(name_prefix) and thread.native_id is not None:
+                stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+                found.add(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
+        return found
+
+    stage = Stage(cfg, screen, with_paths(playlist(file_item("red", clips["red"]), file_item("png", clips["blue_png"],
+                                                                                           "image", 0.3)),
+                                          clips["red"], clips["blue_png"]))
+    try:
+        stage.play_until(lambda: "png" in keys_played(stage), what="a video, then an image")
+        import os
+        main = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert nice_of("video-decoder") and all(n >= main + 10 for n in nice_of("video-decoder"))
+        assert nice_of("media-stills") and all(n >= main + 10 for n in nice_of("media-stills"))
+    finally:
+        stage.close()

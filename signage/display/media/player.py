@@ -36,7 +36,7 @@ from signage.core.layout import Rect
 from signage.core.screens import MEDIA_BG, around
 from signage.display.media.stills import ImageSource, SlideSource
 from signage.display.media.sync import Mailbox, Playlist
-from signage.display.media.video import RGB24, PixelFormat, VideoSource
+from signage.display.media.video import RGB24, PixelFormat, VideoSource, lower_priority
 
 log = logging.getLogger("signage.display.media")
 
@@ -88,7 +88,7 @@ class MediaPlayer:
         self.schedule_gaps: list[tuple[str, str, float]] = []
         self.items_started = 0
         self.preload = True  # open the next item while the current one plays (off: a benchmark's baseline)
-        self._stills = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-stills")
+        self._stills = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-stills", initializer=lower_priority)
         self._picture_rect: Rect | None = None
         self._on_screen: pygame.Surface | None = None
         self._starving = False

@@ -35,7 +35,7 @@ from signage.errors import ProtocolError
 
 log = logging.getLogger("signage.display.media")
 
-CHUNK = 4 * 1024 * 1024
+CHUNK = 1024 * 1024  # per request: the hub reads it on its event loop, so keep it short
 HTTP_TIMEOUT = 10.0
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0
 MAX_ERRORS = 200
@@ -148,6 +148,9 @@ class ContentSync:
     # ------------------------------------------------------------ the thread
 
     def _run(self) -> None:
+        from signage.display.media.video import lower_priority
+
+        lower_priority()  # hashing and writing files yields to the display loop
         attempt = 0
         while True:
             with self._cv:

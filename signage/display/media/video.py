@@ -29,6 +29,7 @@ never raise into the display loop: `error` holds one line, and the player skips 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -43,6 +44,15 @@ FRAME_QUEUE = 3  # decoded pictures waiting (2.7 MB each at 1088×612); at 25 fp
 ONE_THREAD_PIXELS = 1920 * 1080  # up to this size a decoder thread of our own is enough (720p: ~2 ms a frame)
 CODEC_THREADS = 2  # above it, FFmpeg's frame threads, each of which costs its own frame buffers
 DECODERS = 2  # the video playing and the one preloaded after it
+BACKGROUND_NICE = 10  # media threads yield the CPU to the display loop and the link: calls come first
+
+
+def lower_priority() -> None:
+    """Make the calling thread (and threads it starts, such as FFmpeg's) a background thread (Linux: per thread)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (OSError, AttributeError):  # not Linux, or not allowed: run at normal priority
+        pass
 
 
 class _Job:
@@ -82,6 +92,7 @@ class _Decoders:
         return job
 
     def _work(self) -> None:
+        lower_priority()
         while True:
             job = self._jobs.get()
             try:
