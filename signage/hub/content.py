@@ -137,7 +137,6 @@ class ContentService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="content-scan")
         self._lock: asyncio.Lock | None = None
         self._task: asyncio.Task | None = None
-        self._requested: set[asyncio.Task] = set()  # publishes asked for over HTTP, still running
 
     def start(self) -> None:
         self._lock = asyncio.Lock()
@@ -148,7 +147,7 @@ class ContentService:
             await asyncio.shield(self._task)
 
     async def stop(self) -> None:
-        for task in [self._task, *self._requested]:
+        for task in [self._task]:  # publishes asked for over HTTP run on hub.spawn: the hub awaits them
             if task is not None and not task.done():
                 task.cancel()
                 try:
