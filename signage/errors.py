@@ -67,6 +67,7 @@ ERROR_CODES = frozenset(
         "timeout",  # that client did not answer the action in time
         "bad_screenshot",  # its answer was not a PNG within the bounds
         "action_failed",  # it answered that it could not do it
+        "unsupported",  # that client cannot do that action (a printer agent has no screen)
     }
 )
 

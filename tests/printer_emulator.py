@@ -20,7 +20,7 @@ class PrinterEmulator:
     def __init__(self):
         self.paper_out = False
         self.cover_open = False
-        self.jobs: list[bytes] = []  # one per connection, in full
+        self.connections: list[bytes] = []  # everything each connection sent, in full
         self.done = threading.Condition()
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
@@ -62,7 +62,7 @@ class PrinterEmulator:
                     for n in self._queries(data, start):
                         conn.sendall(bytes([self._status(n)]))
         with self.done:
-            self.jobs.append(bytes(data))
+            self.connections.append(bytes(data))
             self.done.notify_all()
 
     @staticmethod
@@ -80,11 +80,32 @@ class PrinterEmulator:
             return CAUSE_COVER if self.cover_open else (CAUSE_PAPER if self.paper_out else CAUSE_OK)
         return PAPER_END if self.paper_out else PAPER_OK
 
+    @property
+    def jobs(self) -> list[bytes]:
+        """Connections that sent more than status queries: prints (an agent's status probes are not)."""
+        with self.done:
+            return [c for c in self.connections if not _only_queries(c)]
+
+    @property
+    def probes(self) -> int:
+        with self.done:
+            return sum(1 for c in self.connections if _only_queries(c))
+
     def wait_jobs(self, count: int, wait: float) -> list[bytes]:
         with self.done:
             if not self.done.wait_for(lambda: len(self.jobs) >= count, wait):
-                raise TimeoutError(f"printer got {len(self.jobs)} connections, expected {count}")
-            return list(self.jobs)
+                raise TimeoutError(f"printer got {len(self.jobs)} print jobs, expected {count}")
+            return self.jobs
+
+    def wait_probes(self, count: int, wait: float) -> None:
+        with self.done:
+            if not self.done.wait_for(lambda: self.probes >= count, wait):
+                raise TimeoutError(f"printer got {self.probes} status-only connections, expected {count}")
+
+
+def _only_queries(data: bytes) -> bool:
+    """Nothing but DLE EOT n queries (a status probe, or a print that stopped at a bad status)."""
+    return len(data) % 3 == 0 and all(data[i:i + 2] == b"\x10\x04" for i in range(0, len(data), 3))
 
 
 def decode(stream: bytes) -> tuple[list[Image.Image], int]:

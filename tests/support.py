@@ -179,3 +179,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def http_get(url: str, token: str | None = None) -> tuple[int, bytes, str]:
+    """GET with an optional bearer token: (status, body, content type), errors included."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout(5)) as response:
+            return response.status, response.read(), response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), exc.headers.get("Content-Type", "")
+
+
+async def fetch(hub, path: str, token: str | None = None) -> tuple[int, bytes, str]:
+    """http_get of a running hub's path, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, http_get, f"http://127.0.0.1:{hub.port}{path}",
+                                                            token)
+
+
+async def until(predicate, seconds: float = 5.0):
+    """Poll an async predicate until it returns something true (its value), or fail after `seconds` (scaled)."""
+    deadline = asyncio.get_running_loop().time() + timeout(seconds)
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)

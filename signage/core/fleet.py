@@ -13,6 +13,10 @@ Alert rules (kinds), for clients that have sent at least one heartbeat:
     disk_low        free disk under fleet.disk_low_mb
     clock_skew      its wall clock differs from the hub's by more than 30 s
     content_broken  a content file failed to load
+    printer         a kiosk's printer agent reports paper out, cover open, offline, device missing or an error
+
+A kiosk's printer agent (hello role "printer", with the kiosk's token) sends the same heartbeat with
+its printer's state; it gets no hall events, so seq_lag does not apply to it, and it takes no actions.
 
 Memory is bounded: at most MAX_MEMBERS clients are remembered (the oldest
 silent one is forgotten first), and the hub's seq history keeps SEQ_MARKS.
@@ -33,7 +37,9 @@ MAX_MEMBERS = 256
 SEQ_MARKS = 64
 MIN_HEARTBEAT_GAP = 0.5  # seconds: heartbeats closer than this from one client are dropped, not folded
 
-ALERT_KINDS = ("missing", "seq_lag", "audio_silent", "disk_low", "clock_skew", "content_broken")
+ALERT_KINDS = ("missing", "seq_lag", "audio_silent", "disk_low", "clock_skew", "content_broken", "printer")
+PRINTER_PROBLEMS = {"paper_out": "paper out", "cover_open": "cover open", "offline": "offline",
+                    "device_missing": "device missing", "error": "error while printing"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Member:
 
     name: str
     token: str  # the token's name
-    role: str
+    role: str  # the hello's role: display, printer
     address: str
     online: bool
     first_seen: float
@@ -68,12 +74,15 @@ class FleetState:
         return next((x for x in self.members if x.name == name), None)
 
 
-def authorize(token: Token, message: m.Heartbeat | m.Act | m.ActionReply) -> None:
-    """Heartbeats and action replies come from displays; actions from admins. Else CommandRejected."""
+def authorize(token: Token, message: m.Heartbeat | m.Act | m.ActionReply, role: str | None = None) -> None:
+    """Heartbeats come from displays and printer agents (`role`: the hello's), action replies from displays,
+    actions from admins. Else CommandRejected."""
     if isinstance(message, m.Act):
         if token.role != "admin":
             raise CommandRejected("forbidden", f"{message.action} needs an admin token; "
                                                f"{token.name!r} is a {token.role} token")
+    elif isinstance(message, m.Heartbeat) and role == "printer":
+        return
     elif token.role != "display":
         kind = "heartbeat" if isinstance(message, m.Heartbeat) else "action_reply"
         raise CommandRejected("forbidden", f"only displays send {kind}; {token.name!r} is a {token.role} token")
@@ -88,14 +97,22 @@ def _put(state: FleetState, member: Member) -> FleetState:
 
 
 def heartbeat(state: FleetState, token: Token, address: str, beat: m.Heartbeat, now: float,
-              skew_s: float | None) -> FleetState:
-    """Fold one heartbeat in (its name is the member's key)."""
+              skew_s: float | None, role: str | None = None) -> FleetState:
+    """Fold one heartbeat in (its name is the member's key; `role` is the hello's, default the token's)."""
     old = state.member(beat.name)
     if old is not None and old.online and old.heartbeat is not None and now - old.last_seen < MIN_HEARTBEAT_GAP:
         return _put(state, replace(old, dropped=old.dropped + 1))
     first = old.first_seen if old is not None else now
     dropped = old.dropped if old is not None else 0
-    return _put(state, Member(beat.name, token.name, token.role, address, True, first, now, beat, skew_s, dropped))
+    return _put(state, Member(beat.name, token.name, role or token.role, address, True, first, now, beat, skew_s,
+                              dropped))
+
+
+def refuse_action(member: Member, action: str) -> None:
+    """Printer agents have no screen and no restart: CommandRejected instead of a 10 s timeout."""
+    if member.role == "printer":
+        raise CommandRejected("unsupported", f"{member.name!r} is a printer agent: it takes no {action}; "
+                                             f"restart it on its kiosk PC (systemctl restart signage-printer)")
 
 
 def disconnected(state: FleetState, name: str, now: float) -> FleetState:
@@ -146,7 +163,7 @@ def alerts(state: FleetState, now: float, rules: FleetConfig) -> tuple[Alert, ..
             out.append(Alert("missing", x.name, f"{x.name}: no heartbeat for {silent:.0f} s ({where})"))
             continue  # its other figures are stale
         behind = seq_committed_by(state, x.last_seen - LAG_SECONDS)
-        if beat.seq < behind:
+        if x.role != "printer" and beat.seq < behind:
             out.append(Alert("seq_lag", x.name, f"{x.name}: shows seq {beat.seq}, the hub had {behind} "
                                                 f"more than {LAG_SECONDS:g} s earlier"))
         if beat.audio == "silent":
@@ -161,4 +178,8 @@ def alerts(state: FleetState, now: float, rules: FleetConfig) -> tuple[Alert, ..
         if beat.broken:
             out.append(Alert("content_broken", x.name, f"{x.name}: content failed to load: "
                                                        + "; ".join(beat.broken)))
+        if beat.printer in PRINTER_PROBLEMS:
+            out.append(Alert("printer", x.name, f"{x.name}: printer {PRINTER_PROBLEMS[beat.printer]}"
+                                                + (f" ({beat.printer_device})" if beat.printer_device else "")
+                                                + "; visitors are told to note their number"))
     return tuple(out)

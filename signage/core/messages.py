@@ -415,6 +415,9 @@ class Error:
 # the capability code) get no hall events: only the notices below, about their own tickets.
 
 PRINT_FAILURES = ("paper_out", "cover_open", "offline", "device_missing", "error")
+# A printer agent's heartbeat: "ok", one of PRINT_FAILURES, or "unknown" when the connection cannot report
+# status (file://, or a printer that ignores the status queries) and nothing has failed.
+PRINTER_STATES = ("ok", "unknown", *PRINT_FAILURES)
 TICKET_STATES = ("waiting", "called", "skipped", "done")
 
 
@@ -524,6 +527,10 @@ class Heartbeat:
     broken: tuple[str, ...] = ()  # content files that failed to load
     warnings: int = 0
     last_warnings: tuple[str, ...] = ()
+    printer: str | None = None  # a kiosk's printer agent only: PRINTER_STATES
+    printer_device: str | None = None  # its device URI, e.g. tcp://10.0.0.40:9100
+    printed: int = 0  # tickets printed since the agent started
+    print_failures: int = 0
 
 
 ACTIONS = ("screenshot", "identify", "restart")

@@ -316,6 +316,10 @@ def _fleet(cls: type, obj: dict):
         broken=r.texts("broken", MAX_WARNINGS, MAX_WARNING),
         warnings=int(r.number("warnings", 1e12, required=False) or 0),
         last_warnings=r.texts("last_warnings", MAX_WARNINGS, MAX_WARNING),
+        printer=r.choice("printer", m.PRINTER_STATES) if r._get("printer", None) is not None else None,
+        printer_device=r.optional_text("printer_device", MAX_WARNING),
+        printed=int(r.number("printed", 1e12, required=False) or 0),
+        print_failures=int(r.number("print_failures", 1e12, required=False) or 0),
     )
 
 

@@ -71,7 +71,7 @@ class Desk:
 
     def received(self, client: "Client", message: m.Heartbeat | m.Act | m.ActionReply) -> None:
         try:
-            fleet.authorize(client.token, message)
+            fleet.authorize(client.token, message, client.session.hello.role)
         except ClientError as exc:
             self.hub._reply(client, m.Error(getattr(message, "id", None), exc.code, exc.message))
             return
@@ -93,7 +93,8 @@ class Desk:
     def _heartbeat(self, client: "Client", beat: m.Heartbeat) -> None:
         now = time.monotonic()
         skew = fleet.skew_seconds(beat.clock, self.hub.clock(), beat.rtt_ms)
-        self.state = fleet.heartbeat(self.state, client.token, _address(client), beat, now, skew)
+        self.state = fleet.heartbeat(self.state, client.token, _address(client), beat, now, skew,
+                                     client.session.hello.role)
         self.names[client] = beat.name
         self.metrics.heartbeats.inc()
 
@@ -140,6 +141,7 @@ class Desk:
                                                         f"since the hub started")
             raise CommandRejected("offline", f"{act.name!r} is not connected (last heard "
                                              f"{time.monotonic() - known.last_seen:.0f} s ago)")
+        fleet.refuse_action(self.state.member(act.name), act.action)
         now = time.monotonic()
         if act.action == "screenshot":
             if now - self._last_shot.get(act.name, -SCREENSHOT_GAP) < SCREENSHOT_GAP:
@@ -300,6 +302,12 @@ class _Live:
         ("rtt_seconds", "Link round trip", lambda b: None if b.rtt_ms is None else b.rtt_ms / 1000),
         ("warnings", "Warnings logged since start", lambda b: b.warnings),
         ("uptime_seconds", "Process uptime", lambda b: b.uptime_s),
+        ("printer_ok", "A printer agent's printer: 1 ok or unreadable, 0 paper out, cover open, offline, ...",
+         lambda b: None if b.printer is None else int(b.printer not in fleet.PRINTER_PROBLEMS)),
+        ("printed_tickets", "Tickets a printer agent printed since it started",
+         lambda b: None if b.printer is None else b.printed),
+        ("print_failures", "Tickets a printer agent could not print since it started",
+         lambda b: None if b.printer is None else b.print_failures),
     )
 
     def __init__(self, desk: Desk):
@@ -310,9 +318,9 @@ class _Live:
 
     def collect(self):
         hub, desk = self.desk.hub, self.desk
-        roles = collections.Counter(c.token.role for c in hub.clients)
-        g = GaugeMetricFamily("signage_clients", "Connected clients by role", labels=["role"])
-        for role in ("display", "operator", "kiosk", "survey", "admin"):
+        roles = collections.Counter(c.session.hello.role for c in hub.clients if c.session.hello is not None)
+        g = GaugeMetricFamily("signage_clients", "Connected clients by role (the hello's)", labels=["role"])
+        for role in ("display", "operator", "kiosk", "printer", "ticket", "survey", "admin"):
             g.add_metric([role], roles.get(role, 0))
         yield g
         yield CounterMetricFamily("signage_slow_clients_dropped", "Clients disconnected for falling behind",

@@ -7,14 +7,22 @@ It connects as hello role "printer" with the kiosk's own token, so the hub sends
 that kiosk's tickets only; the hub relays the outcome to the kiosk page. Reconnects
 with backoff (core/backoff.py); jobs are printed one at a time in a worker thread, so
 a slow printer never blocks the connection.
+
+Every fleet.heartbeat_seconds it sends the fleet heartbeat a board sends, with the
+printer's state (ok, paper_out, cover_open, offline, device_missing, or unknown when
+the connection can't tell): the last print's outcome if it is that recent, else a
+probe of the device on the same worker thread (docs/visitor.md, "Printer status").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -23,6 +31,7 @@ from signage.config import Config
 from signage.core import messages as m, session as s
 from signage.core.backoff import backoff_delay
 from signage.core.ticket_layout import layout
+from signage.display import fleet
 from signage.printer import device as d
 from signage.printer.render import render
 
@@ -31,17 +40,23 @@ log = logging.getLogger("signage.printer")
 
 class PrinterAgent:
     def __init__(self, config: Config, url: str, token: str, device: d.DeviceURI, kiosk: str,
-                 paper: int | None = None):
+                 paper: int | None = None, name: str | None = None, warnings: fleet.WarningCounter | None = None):
         self.config = config
         self.url = url
         self.token = token
         self.device = device
         self.kiosk = kiosk
         self.paper = paper or config.printer.paper
-        self.core = s.ClientSession("printer", token, f"printer-{kiosk}", None)
+        self.name = name or f"printer-{kiosk}"  # its name on /status
+        self.core = s.ClientSession("printer", token, self.name, None)
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="printer")
-        self.printed: list[tuple[str, str | None]] = []  # (ticket, failure reason) — for logs and tests
+        self.printed = self.failed = 0  # tickets since start, for the heartbeat
         self.connected = asyncio.Event()
+        self.state = "unknown"  # the printer's, as last known: messages.PRINTER_STATES
+        self.answers_status = True  # False once a probe got no answer: idle probes then only open and close
+        self._last_print = -math.inf  # loop time of the last print attempt
+        self._vitals = fleet.Vitals(config.path.parent)
+        self._warnings = warnings or fleet.WarningCounter()
 
     async def run(self) -> None:
         attempt = 0
@@ -70,6 +85,7 @@ class PrinterAgent:
         """One connection; True if the hub refused us for good."""
         jobs: asyncio.Queue = asyncio.Queue()
         worker = asyncio.create_task(self._work(ws, jobs))
+        beats = asyncio.create_task(self._beat(ws, jobs))
         try:
             await self._carry_out(ws, self.core.start(asyncio.get_running_loop().time()), jobs)
             async for frame in ws:
@@ -78,6 +94,7 @@ class PrinterAgent:
             pass
         finally:
             worker.cancel()
+            beats.cancel()
             rcvd = ws.protocol.close_rcvd
             outputs = self.core.connection_closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "")
         closed = outputs[0] if outputs else None
@@ -110,17 +127,45 @@ class PrinterAgent:
             except Exception:  # a bug in drawing one ticket: report it, keep printing the next
                 log.exception("printing %s failed", job.ticket)
                 reason = "error"
-            self.printed.append((job.ticket, reason))
+            self.state, self._last_print = reason or "ok", loop.time()
             if reason is None:
+                self.printed += 1
                 log.info("printed %s", job.ticket)
                 report = m.Printed(_id(), job.ticket)
             else:
+                self.failed += 1
                 log.warning("ticket %s not printed: %s", job.ticket, reason)
                 report = m.PrintFailed(_id(), job.ticket, reason)
             try:
                 await self._carry_out(ws, self.core.request(report), jobs)
             except s.SessionError:
                 return  # the connection is closing; the kiosk already shows its fallback after a while
+
+    async def _beat(self, ws, jobs: asyncio.Queue) -> None:
+        """The fleet heartbeat, from the welcome on, with the printer's state."""
+        loop = asyncio.get_running_loop()
+        period = self.config.fleet.heartbeat_seconds
+        await self.connected.wait()
+        while True:
+            if loop.time() - self._last_print >= period:  # no print outcome that recent: ask the device
+                state = await loop.run_in_executor(self._io, d.probe, self.device, self.answers_status)
+                if loop.time() - self._last_print >= period:  # a print that finished meanwhile knows better
+                    if state == "unknown" and self.answers_status and self.device.kind != "file":
+                        self.answers_status = False
+                        log.info("the printer does not answer status queries; its status will show as unknown")
+                    self.state = state
+            try:
+                await self._carry_out(ws, self.core.notify(self.heartbeat(ws.latency)), jobs)
+            except s.SessionError:
+                return
+            await asyncio.sleep(period)
+
+    def heartbeat(self, rtt: float | None) -> m.Heartbeat:
+        beat = fleet.heartbeat(name=self.name, vitals=self._vitals, fps=0.0, seq=0, zone=None, size=None,
+                               rtt=rtt or None, clock=datetime.now(self.config.hall.timezone), audio="off",
+                               audio_reason="", broken=(), warnings=self._warnings, layout="printer")
+        return replace(beat, printer=self.state, printer_device=f"{self.device.kind}://{self.device.target}",
+                       printed=self.printed, print_failures=self.failed)
 
 
 def _id() -> str:

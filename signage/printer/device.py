@@ -7,12 +7,14 @@
 
 Status is read with the real-time queries DLE EOT 1 (online), 2 (cover open) and 4
 (paper sensor) where the connection can be read; a printer that doesn't answer within
-STATUS_TIMEOUT prints anyway (many cheap printers ignore the queries). Every call
-blocks: the agent runs it in a worker thread.
+STATUS_TIMEOUT prints anyway (many cheap printers ignore the queries). `probe` reads the
+same status without printing, for the fleet heartbeat. Every call blocks: the agent runs
+them one at a time in its worker thread, so a probe never meets a print on the device.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -69,14 +71,14 @@ def open_printer(device: DeviceURI, profile: str | None = None):
     return printer
 
 
-def problem(printer) -> str | None:
-    """paper_out, cover_open or offline if the printer says so; None if fine or it can't tell."""
+def read_status(printer) -> str:
+    """ok, unknown (no status over this connection, or no answer) or paper_out, cover_open, offline."""
     if not _readable(printer):
-        return None
+        return "unknown"
     try:
         online = printer.query_status(RT_STATUS_ONLINE)
         if not online:
-            return None  # the printer does not answer status queries
+            return "unknown"  # the printer does not answer status queries
         if online[0] & 0x08:
             cause = printer.query_status(RT_STATUS_OFFLINE_CAUSE)
             if cause and cause[0] & 0x04:
@@ -88,8 +90,42 @@ def problem(printer) -> str | None:
         if paper and paper[0] & 0x60 == 0x60:
             return "paper_out"
     except (socket.timeout, TimeoutError):
-        return None
-    return None
+        return "unknown"
+    return "ok"
+
+
+def _open(device: DeviceURI):
+    """(printer, None) or (None, the reason it can't be opened)."""
+    try:
+        return open_printer(device), None
+    except (OSError, escpos_errors.Error):  # a network printer that can't be reached is offline, not missing
+        return None, "offline" if device.kind == "tcp" else "device_missing"
+
+
+def _close(printer) -> None:
+    try:
+        printer.close()
+    except Exception:  # closing a dead device must not hide the real answer
+        pass
+
+
+def probe(device: DeviceURI, query: bool = True) -> str:
+    """The printer's state for the fleet heartbeat (messages.PRINTER_STATES), printing nothing.
+
+    With query=False only opens and closes it: for printers known not to answer status
+    queries, so an idle probe never holds the device for STATUS_TIMEOUT.
+    """
+    if device.kind == "file":  # opening a character device for writing is all that can be checked
+        return "unknown" if os.access(device.target, os.W_OK) else "device_missing"
+    printer, why = _open(device)
+    if printer is None:
+        return why
+    try:
+        return read_status(printer) if query else "unknown"
+    except (OSError, escpos_errors.Error):
+        return "offline"
+    finally:
+        _close(printer)
 
 
 def _readable(printer) -> bool:
@@ -100,15 +136,12 @@ def _readable(printer) -> bool:
 
 def print_image(device: DeviceURI, image) -> str | None:
     """Print one ticket image and cut. None when printed, else the reason it was not (PRINT_FAILURES)."""
+    printer, why = _open(device)
+    if printer is None:
+        return why
     try:
-        printer = open_printer(device)
-    except escpos_errors.DeviceNotFoundError:
-        return "device_missing"
-    except (OSError, escpos_errors.Error):
-        return "offline" if device.kind == "tcp" else "device_missing"
-    try:
-        why = problem(printer)
-        if why is not None:
+        why = read_status(printer)
+        if why not in ("ok", "unknown"):
             return why
         printer.hw("INIT")
         media = printer.profile.profile_data.setdefault("media", {}).setdefault("width", {})
@@ -119,7 +152,4 @@ def print_image(device: DeviceURI, image) -> str | None:
     except (OSError, escpos_errors.Error):
         return "offline"
     finally:
-        try:
-            printer.close()
-        except Exception:  # closing a dead device must not hide the real answer
-            pass
+        _close(printer)

@@ -119,6 +119,18 @@ def test_kiosk_shows_the_fallback_when_the_printer_is_out_of_paper(hub, browser,
         expect(page.locator("#ticket-number")).to_have_text("A-001")
         expect(page.locator("#print-state")).to_have_text("Printer bermasalah — catat nomor Anda: A-001")
 
+        # The technician's /status shows the printer with its alert (from the agent's fleet heartbeat).
+        status = browser.new_page()
+        status.set_default_timeout(WAIT_MS)
+        status.goto(hub.http + "/status")
+        status.fill("#token", tokens["teknisi"])
+        status.click("#login-form button[type=submit]")
+        card = status.locator(".fleet-card[data-name=printer-anjungan-1]")
+        expect(card).to_contain_text("kertas habis")
+        expect(card).to_contain_text(emulator.uri)
+        expect(status.locator(".alert[data-kind=printer][data-name=printer-anjungan-1]")).to_contain_text("paper out")
+        expect(card.locator("button")).to_have_count(0)  # no screen to capture, no remote restart
+
         emulator.paper_out = False  # paper refilled: the next visitor gets a ticket
         page.click("#ticket-done")
         page.click("#agency-list [data-agency=DUKCAPIL]")
@@ -126,6 +138,9 @@ def test_kiosk_shows_the_fallback_when_the_printer_is_out_of_paper(hub, browser,
         expect(page.locator("#ticket-number")).to_have_text("A-002")
         expect(page.locator("#print-state")).to_have_text("Silakan ambil tiket Anda")
         expect(page.locator("#reprint")).to_be_visible()
+        expect(card).to_contain_text("siap", timeout=timeout(hub.config.fleet.heartbeat_seconds + 10) * 1000)
+        expect(status.locator(".alert[data-kind=printer]")).to_have_count(0)
+        status.close()
     finally:
         page.close()
         hub.loop.call_soon_threadsafe(task.cancel)

@@ -12,14 +12,12 @@ import base64
 import io
 import json
 import os
-import urllib.error
-import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from signage.hub import fleet as desk
-from support import hall_config, raw_client, running_hub, timeout
+from support import fetch, hall_config, raw_client, running_hub, timeout, until
 
 ADMIN = "teknisi"
 
@@ -41,34 +39,10 @@ def png(w: int, h: int, noise: int = 0) -> bytes:
     return out.getvalue() + os.urandom(noise)  # trailing bytes: a PNG reader ignores them, the size grows
 
 
-def http(url: str, token: str | None = None) -> tuple[int, bytes, str]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout(5)) as response:
-            return response.status, response.read(), response.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(), exc.headers.get("Content-Type", "")
-
-
-async def fetch(hub, path: str, token: str | None = None) -> tuple[int, bytes, str]:
-    return await asyncio.get_running_loop().run_in_executor(None, http, f"http://127.0.0.1:{hub.port}{path}", token)
-
-
 async def status_data(hub, tokens) -> dict:
     code, body, _ = await fetch(hub, "/status/data", tokens[ADMIN])
     assert code == 200, body
     return json.loads(body)
-
-
-async def until(predicate, seconds: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + timeout(seconds)
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_heartbeat_is_listed_makes_no_event_and_gets_no_reply(tmp_path, tokens):

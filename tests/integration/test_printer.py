@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
@@ -17,7 +19,7 @@ import pytest
 from printer_emulator import PrinterEmulator, decode, stack
 from signage.printer.agent import PrinterAgent
 from signage.printer.device import parse_uri
-from support import FakeClock, hall_config, raw_client, running_hub, timeout
+from support import FakeClock, fetch, hall_config, raw_client, running_hub, timeout, until
 
 KIOSK = "tok-61c33f70e176f32fd243"
 WIB = timezone(timedelta(hours=7))
@@ -28,10 +30,10 @@ pytestmark = pytest.mark.skipif(not (shutil.which("tesseract") and shutil.which(
 
 
 @contextlib.asynccontextmanager
-async def printing_hall(tmp_path, paper=80):
+async def printing_hall(tmp_path, paper=80, config=None):
     clock = FakeClock(MORNING)
     emulator = PrinterEmulator()
-    async with running_hub(hall_config(tmp_path), clock) as hub:
+    async with running_hub(config or hall_config(tmp_path), clock) as hub:
         agent = PrinterAgent(hub.config, hub.url, KIOSK, parse_uri(emulator.uri), "anjungan-1", paper)
         task = asyncio.create_task(agent.run())
         try:
@@ -85,13 +87,16 @@ async def test_paper_out_is_reported_and_the_ticket_stays_valid(tmp_path):
         assert (status["status"], status["reason"]) == ("failed", "paper_out")
         assert ack["type"] == "ack" and ack["track"]  # the ticket is in the line all the same
         assert hub.state.queue.find_waiting("A-001") is not None
-        job = emulator.wait_jobs(1, timeout(5))[0]
-        assert b"\x1dv0" not in job  # nothing was printed onto no paper
 
         emulator.paper_out, emulator.cover_open = False, True
         await issue(kiosk, 2)
         status = await kiosk.recv_type("print_status")
         assert status["reason"] == "cover_open"
+
+        emulator.cover_open = False  # fixed: the next ticket prints, and it is the only print job
+        await issue(kiosk, 3)
+        assert (await kiosk.recv_type("print_status"))["status"] == "printed"
+        assert len(emulator.wait_jobs(1, timeout(5))) == 1  # nothing was printed onto no paper or open cover
 
 
 async def test_reprint_within_60_seconds_only(tmp_path):
@@ -122,3 +127,70 @@ async def test_device_missing_and_agent_offline(tmp_path):
             await asyncio.sleep(0.01)
         ack = await issue(kiosk, 2)
         assert ack["printing"] == "offline"
+
+
+async def test_the_printer_state_rides_on_the_fleet_heartbeat(tmp_path, tokens):
+    config = hall_config(tmp_path)
+    config = dataclasses.replace(config, fleet=dataclasses.replace(config.fleet, heartbeat_seconds=1.0))
+    async with printing_hall(tmp_path, config=config) as (hub, clock, emulator, agent, kiosk):
+        name = "printer-anjungan-1"
+
+        async def printer_state(expected):
+            code, body, _ = await fetch(hub, "/status/data", tokens["teknisi"])
+            assert code == 200, body
+            data = json.loads(body)
+            member = next((c for c in data["clients"] if c["name"] == name), None)
+            ok = member is not None and member["heartbeat"]["printer"] == expected
+            return data if ok else None
+
+        data = await until(lambda: printer_state("ok"))  # its first heartbeat probes the device at once
+        member = next(c for c in data["clients"] if c["name"] == name)
+        assert (member["role"], member["token"]) == ("printer", "anjungan-1")
+        assert member["heartbeat"]["printer_device"] == emulator.uri
+        mine = [a["kind"] for a in data["alerts"] if a["name"] == name]  # clock_skew: the hub's clock is fake
+        assert "seq_lag" not in mine and "printer" not in mine  # no seq_lag: it gets no hall events
+
+        emulator.paper_out = True  # no ticket is issued: the idle probe finds it
+        data = await until(lambda: printer_state("paper_out"))
+        alert = next(a for a in data["alerts"] if a["name"] == name and a["kind"] != "clock_skew")
+        assert alert["kind"] == "printer" and "paper out" in alert["message"] and emulator.uri in alert["message"]
+        code, body, _ = await fetch(hub, "/metrics", tokens["teknisi"])
+        assert f'signage_client_printer_ok{{name="{name}"}} 0.0' in body.decode()
+
+        emulator.paper_out = False
+        await issue(kiosk, 1)  # a print's outcome counts too
+        assert (await kiosk.recv_type("print_status"))["status"] == "printed"
+        data = await until(lambda: printer_state("ok"))
+        member = next(c for c in data["clients"] if c["name"] == name)
+        assert member["heartbeat"]["printed"] == 1
+        assert not [a for a in data["alerts"] if a["name"] == name and a["kind"] == "printer"]
+        assert emulator.probes >= 2
+
+        async with raw_client(hub.url, tokens["teknisi"], role="admin") as admin:  # it has no screen to show
+            await admin.recv_type("welcome")
+            await admin.send({"type": "act", "id": "a1", "action": "screenshot", "name": name})
+            error = await admin.recv_type("error")
+            assert error["code"] == "unsupported" and "printer agent" in error["message"]
+
+
+def test_probe_reads_the_state_without_printing(tmp_path):
+    from signage.printer.device import probe
+
+    emulator = PrinterEmulator()
+    try:
+        device = parse_uri(emulator.uri)
+        assert probe(device) == "ok"
+        emulator.cover_open = True
+        assert probe(device) == "cover_open"
+        emulator.cover_open, emulator.paper_out = False, True
+        assert probe(device) == "paper_out"
+        assert probe(device, query=False) == "unknown"  # a printer known not to answer: open and close only
+        emulator.wait_probes(4, timeout(5))
+        assert emulator.jobs == []
+    finally:
+        emulator.close()
+    assert probe(device) == "offline"  # nothing listens any more
+    lp = tmp_path / "lp0"
+    assert probe(parse_uri(f"file://{lp}")) == "device_missing"
+    lp.write_bytes(b"")
+    assert probe(parse_uri(f"file://{lp}")) == "unknown"  # a write-only device can't tell more

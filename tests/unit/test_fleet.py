@@ -154,13 +154,51 @@ def test_admin_and_display_are_allowed_their_own():
     fleet.authorize(TV, m.ActionReply("r1", True, "done"))
 
 
+def test_a_kiosks_printer_agent_sends_heartbeats_but_nothing_else():
+    fleet.authorize(KIOSK, beat(), role="printer")
+    for message in (m.ActionReply("r1"), m.Act("a1", "identify", "tv-a")):
+        with pytest.raises(CommandRejected):
+            fleet.authorize(KIOSK, message, role="printer")
+    with pytest.raises(CommandRejected):  # the kiosk page itself (hello role kiosk) is no fleet member
+        fleet.authorize(KIOSK, beat(), role="kiosk")
+
+
+def printer_beat(state, **changes):
+    return beat("printer-anjungan-1", fps=0.0, seq=0, audio="off", layout="printer", printer=state,
+                printer_device="tcp://10.0.0.40:9100", **changes)
+
+
+@pytest.mark.parametrize("state,alerted", [("ok", False), ("unknown", False), ("paper_out", True),
+                                           ("cover_open", True), ("offline", True), ("device_missing", True),
+                                           ("error", True)])
+def test_a_printer_problem_is_an_alert_naming_the_device(state, alerted):
+    state_ = fleet.heartbeat(fleet.FleetState(), KIOSK, "10.0.0.9", printer_beat(state), 100.0, 0.0, "printer")
+    found = [a for a in fleet.alerts(state_, 100.5, RULES) if a.kind == "printer"]
+    assert bool(found) == alerted
+    if alerted:
+        assert "tcp://10.0.0.40:9100" in found[0].message and fleet.PRINTER_PROBLEMS[state] in found[0].message
+
+
+def test_a_printer_agent_is_never_behind_on_seq_and_takes_no_actions():
+    state = fleet.committed(fleet.FleetState(), 50, 10.0)
+    state = fleet.heartbeat(state, KIOSK, "a", printer_beat("ok"), 100.0, 0.0, "printer")
+    member = state.member("printer-anjungan-1")
+    assert (member.role, member.token) == ("printer", "anjungan-1")
+    assert kinds(state, 100.5) == []  # seq 0 while the hub had 50: a board would be seq_lag
+    with pytest.raises(CommandRejected) as err:
+        fleet.refuse_action(member, "screenshot")
+    assert err.value.code == "unsupported"
+    fleet.refuse_action(fleet.heartbeat(state, TV, "b", beat(), 100.0, 0.0).member("tv-a"), "screenshot")
+
+
 # ---------------------------------------------------------------- codec
 
 
 def test_heartbeat_round_trips_through_the_strict_codec():
     sent = beat(zone="semua", layout="board", resolution=(1920, 1080), rtt_ms=1.5,
                 clock=datetime(2026, 12, 2, 9, 41, tzinfo=WIB), broken=("x",), warnings=3,
-                last_warnings=("WARNING a: b",), cache_bytes=10, audio_reason="")
+                last_warnings=("WARNING a: b",), cache_bytes=10, audio_reason="", printer="paper_out",
+                printer_device="usb://04b8:0e15", printed=12, print_failures=1)
     got = protocol.parse_client_frame(protocol.encode(sent))
     assert got == sent
 
@@ -175,6 +213,10 @@ def test_heartbeat_round_trips_through_the_strict_codec():
     ("last_warnings", ["x"] * 6, "last_warnings: expected at most 5 strings"),
     ("name", "x" * 65, "name: longer than 64"),
     ("rss_bytes", 1e300, "rss_bytes: expected a number"),
+    ("printer", "jammed", "printer: expected one of ok, unknown, paper_out"),
+    ("printer", 1, "printer: expected one of ok"),
+    ("printer_device", "tcp://\x00", "printer_device: holds a control character"),
+    ("printed", -1, "printed: expected a number 0-1e+12"),
 ])
 def test_heartbeat_fields_are_checked_and_named(field, value, message):
     wire = protocol.to_wire(beat())

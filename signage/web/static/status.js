@@ -16,6 +16,9 @@
   var timer = null;
   var thumbs = {}; // screenshot url → its <img>, kept across polls
   var seen = {};
+  var PRINTER_STATES = {ok: "siap", unknown: "tidak dapat dibaca", paper_out: "kertas habis",
+                        cover_open: "tutup terbuka", offline: "tidak terhubung", device_missing: "tidak ditemukan",
+                        error: "galat"};
 
   function show(section) {
     $("login").hidden = section !== "login";
@@ -135,13 +138,21 @@
       facts.appendChild(text("dt", "", label));
       facts.appendChild(text("dd", "", value));
     }
-    fact("Zona", hb.zone || "—");
+    var printer = c.role === "printer";  // a kiosk's printer agent: no screen, no voice, no seq
+    if (printer) {
+      fact("Printer", (PRINTER_STATES[hb.printer] || hb.printer || "?") + " · " + (hb.printer_device || "?"));
+      fact("Tiket dicetak", String(hb.printed || 0) + " · gagal " + String(hb.print_failures || 0));
+    } else {
+      fact("Zona", hb.zone || "—");
+    }
     fact("Versi", (hb.version || "?") + " · aktif " + Math.round((hb.uptime_s || 0) / 60) + " mnt");
-    fact("Layar", (hb.resolution ? hb.resolution.join("×") : "?") + " · " + (hb.fps || 0).toFixed(1) + " fps");
-    fact("Seq", String(hb.seq));
+    if (!printer) {
+      fact("Layar", (hb.resolution ? hb.resolution.join("×") : "?") + " · " + (hb.fps || 0).toFixed(1) + " fps");
+      fact("Seq", String(hb.seq));
+    }
     fact("Jaringan", (hb.rtt_ms == null ? "?" : hb.rtt_ms.toFixed(1) + " ms") + " · selisih jam " +
          (c.skew_s == null ? "?" : c.skew_s.toFixed(1) + " dtk"));
-    fact("Suara", hb.audio + (hb.audio_reason ? " (" + hb.audio_reason + ")" : ""));
+    if (!printer) fact("Suara", hb.audio + (hb.audio_reason ? " (" + hb.audio_reason + ")" : ""));
     fact("CPU / RAM", (hb.cpu_percent || 0).toFixed(1) + "% · " + mb(hb.rss_bytes || 0));
     fact("Disk bebas", mb(hb.disk_free_bytes || 0));
     fact("Peringatan", String(hb.warnings || 0));
@@ -152,6 +163,7 @@
       hb.last_warnings.forEach(function (w) { list.appendChild(text("li", "", w)); });
       el.appendChild(list);
     }
+    if (printer) return el;  // nothing to identify, capture or restart remotely
     var buttons = document.createElement("div");
     buttons.className = "fleet-actions";
     [["identify", "Identifikasi"], ["screenshot", "Tangkap layar"], ["restart", "Mulai ulang"]].forEach(function (a) {
