@@ -32,6 +32,8 @@ def public_config(config: Config) -> dict:
             "transfer": config.queue.transfer,
             "no_show_window_minutes": config.queue.no_show_window_minutes,
         },
+        # The kiosk asks for a phone number only where a gateway will use it (docs/protocol.md, visitor's journey).
+        "notify": {"phone": config.notify.webhook is not None, "when_ahead": config.notify.when_ahead},
         "agencies": [
             {"code": a.code, "name": a.name, "short_name": a.short_name} for a in config.agencies
         ],

@@ -4,7 +4,11 @@ print states with a printer agent and an emulated printer that is out of paper."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +21,7 @@ from signage.printer.agent import PrinterAgent
 from signage.printer.device import parse_uri
 from support import timeout
 sys.path.insert(0, str(Path(__file__).parent))  # (the import mode is importlib: no test dir on sys.path)
-from test_web_panel import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, HubThread  # noqa: F401  (shared browser setup)
+from test_web_panel import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, HubThread, wait_for  # noqa: F401  (shared setup)
 
 pytestmark = [
     pytest.mark.browser,
@@ -145,3 +149,80 @@ def test_kiosk_shows_the_fallback_when_the_printer_is_out_of_paper(hub, browser,
         page.close()
         hub.loop.call_soon_threadsafe(task.cancel)
         emulator.close()
+
+
+class Gateway:
+    """The hall's WhatsApp/SMS gateway, as notify.webhook sees it: an HTTP server recording JSON POSTs."""
+
+    def __init__(self):
+        self.bodies: list[dict] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                gateway.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_kiosk_takes_an_optional_phone_number_for_the_halls_gateway(browser, config, tokens):
+    gateway = Gateway()
+    hub = HubThread(dataclasses.replace(config, notify=dataclasses.replace(config.notify, webhook=gateway.url))).start()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(hub.http + "/kiosk?token=" + tokens["anjungan-1"])
+        page.click("#agency-list [data-agency=DUKCAPIL]")
+        page.click("#service-list [data-service=DUKCAPIL-01]")
+        expect(page.locator("#phone")).to_be_visible()
+        expect(page.locator("#phone-ok")).to_be_disabled()  # nothing typed yet
+        for digit in "08123456789":
+            page.click(f"#keypad [data-key='{digit}']")
+        page.click("#keypad [data-key=back]")  # a slip of the finger, corrected
+        for digit in "90":
+            page.click(f"#keypad [data-key='{digit}']")
+        expect(page.locator("#phone-number")).to_have_text("0812 3456 7890")
+        page.click("#phone-ok")
+        expect(page.locator("#ticket-number")).to_have_text("A-001")
+        expect(page.locator("#ticket-phone")).to_have_text("Pemberitahuan akan dikirim ke 0812•••••890")
+
+        page.click("#ticket-done")  # the next visitor does not want a message
+        page.click("#agency-list [data-agency=DUKCAPIL]")
+        page.click("#service-list [data-service=DUKCAPIL-01]")
+        page.click("#phone-skip")
+        expect(page.locator("#ticket-number")).to_have_text("A-002")
+        expect(page.locator("#ticket-phone")).to_be_hidden()
+
+        hub.command(tokens["loket-01"], m.Next(new_id("t"), 1))  # A-001 is called
+        wait_for(lambda: any(b["event"] == "called" for b in gateway.bodies), "the gateway hears A-001 called")
+        called = next(b for b in gateway.bodies if b["event"] == "called")
+        assert (called["ticket"], called["phone"], called["counter"]) == ("A-001", "081234567890", 1)
+        assert all(b["ticket"] == "A-001" for b in gateway.bodies)  # A-002 gave no number: nothing is sent
+    finally:
+        page.close()
+        hub.close()
+        gateway.close()
+
+
+def test_kiosk_asks_for_no_phone_number_without_a_gateway(hub, browser, tokens):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(hub.http + "/kiosk?token=" + tokens["anjungan-1"])
+        page.click("#agency-list [data-agency=DUKCAPIL]")
+        page.click("#service-list [data-service=DUKCAPIL-01]")
+        expect(page.locator("#ticket-number")).to_have_text("A-001")
+        expect(page.locator("#phone")).to_be_hidden()
+    finally:
+        page.close()

@@ -28,6 +28,9 @@
   var PRINT_GIVE_UP_MS = 20000; // no word from the printer agent: tell the visitor to note the number
   var REPRINT_S = 60;
   var browserPrint = false, shown = null, printTimer = null, reprintTimer = null;
+  var askPhone = false;     // the hall has a WhatsApp/SMS gateway (notify.webhook): offer the optional number
+  var phoneDigits = "", pendingService = null;
+  var PHONE_MIN = 8, PHONE_MAX = 15;  // the hub's rule (protocol.py): 8-15 digits
 
   function boot() {
     var params = new URLSearchParams(location.search);
@@ -48,6 +51,7 @@
       $("hall-name").textContent = c.hall.name;
       $("hours").textContent = c.hall.opening_hours;
       $("priority").hidden = !c.queue.priority;
+      askPhone = !!(c.notify && c.notify.phone);
       renderAgencies();
       tick();
       var token = localStorage.getItem(TOKEN_KEY);
@@ -93,7 +97,7 @@
   // ------------------------------------------------------------ screens
 
   function show(section) {
-    ["setup", "agencies", "services", "ticket", "failed", "busy"].forEach(function (id) {
+    ["setup", "agencies", "services", "phone", "ticket", "failed", "busy"].forEach(function (id) {
       $(id).hidden = id !== section;
     });
   }
@@ -125,7 +129,7 @@
     var list = $("service-list");
     list.innerHTML = "";
     conf.services.filter(function (s) { return s.agency === code; }).forEach(function (s) {
-      list.appendChild(tile(s.name, "", {service: s.code}, function () { issue(s.code); }));
+      list.appendChild(tile(s.name, "", {service: s.code}, function () { choose(s.code); }));
     });
     renderTiles();
     show("services");
@@ -153,6 +157,8 @@
     Array.prototype.forEach.call(document.querySelectorAll("#service-list .tile"), function (b) {
       b.disabled = !ready;
     });
+    $("phone-skip").disabled = !ready;
+    if (askPhone) renderPhone();
   }
 
   function setPriority(on) {
@@ -160,24 +166,63 @@
     $("priority").setAttribute("aria-pressed", on ? "true" : "false");
   }
 
+  // ------------------------------------------------------------ the optional phone number
+
+  function choose(code) {
+    if (!askPhone) { issue(code, null); return; }
+    pendingService = code;
+    phoneDigits = "";
+    renderPhone();
+    show("phone");
+    window.scrollTo(0, 0);
+  }
+
+  function phoneValid() {
+    return phoneDigits.length >= PHONE_MIN && phoneDigits.length <= PHONE_MAX;
+  }
+
+  // "081234567890" → "0812 3456 7890": easier to check at a glance
+  function grouped(digits) {
+    return digits.replace(/(\d{4})(?=\d)/g, "$1 ");
+  }
+
+  function renderPhone() {
+    $("phone-number").textContent = phoneDigits ? grouped(phoneDigits) : "08…";
+    $("phone-number").classList.toggle("empty", !phoneDigits);
+    $("phone-ok").disabled = !phoneValid() || !(link && link.connected) || issuing;
+  }
+
+  function key(k) {
+    if (k === "back") phoneDigits = phoneDigits.slice(0, -1);
+    else if (k === "clear") phoneDigits = "";
+    else if (/^[0-9]$/.test(k) && phoneDigits.length < PHONE_MAX) phoneDigits += k;
+    renderPhone();
+  }
+
+  // "081234567890" → "0812•••••890": shown back to the visitor, not to whoever stands behind them
+  function masked(digits) {
+    return digits.slice(0, 4) + digits.slice(4, -3).replace(/./g, "•") + digits.slice(-3);
+  }
+
   // ------------------------------------------------------------ issuing
 
-  function issue(code) {
+  function issue(code, phone) {
     if (issuing || !link) return;
     issuing = true;
     renderTiles();
     show("busy");
     var command = {type: "issue", id: S.newId("kiosk"), service: code, priority: priority};
+    if (phone) command.phone = phone;
     var giveUp = setTimeout(function () { link.abandon(); }, ISSUE_GIVE_UP_MS);
     link.send(command).then(function (reply) {
       clearTimeout(giveUp);
       issuing = false;
       renderTiles();
-      if (reply.type === "ack" && reply.event) showTicket(reply.event, reply); else fail(reply);
+      if (reply.type === "ack" && reply.event) showTicket(reply.event, reply, phone); else fail(reply);
     });
   }
 
-  function showTicket(e, reply) {
+  function showTicket(e, reply, phone) {
     var service = services[e.service] || {name: e.service, counters: []};
     var desks = service.counters.map(function (n) { return counters[n] ? counters[n].name : "Loket " + n; });
     var owner = agencies[service.agency];
@@ -191,6 +236,8 @@
     $("ticket-time").textContent = longDate(e.at) + " · " + S.clockText(e.at) + " " + timezoneLabel();
     var wait = reply && reply.wait ? reply.wait.low + "–" + reply.wait.high + " menit" : "belum dapat diperkirakan";
     $("ticket-wait").textContent = "Perkiraan waktu tunggu: " + wait;
+    $("ticket-phone").hidden = !phone;
+    $("ticket-phone").textContent = phone ? "Pemberitahuan akan dikirim ke " + masked(phone) : "";
     shown = e.ticket;
     clearTimeout(printTimer);
     clearTimeout(reprintTimer);
@@ -296,7 +343,8 @@
       var left = Math.max(0, Math.ceil((returnAt - Date.now()) / 1000));
       $("countdown").textContent = "Kembali ke awal dalam " + left + " dtk";
     }
-    if (!$("services").hidden && !issuing && Date.now() - lastTouch > IDLE_RETURN_S * 1000) goHome();
+    var choosing = !$("services").hidden || !$("phone").hidden;
+    if (choosing && !issuing && Date.now() - lastTouch > IDLE_RETURN_S * 1000) goHome();
     $("clock").textContent = hallClock();
   }
 
@@ -337,6 +385,19 @@
     $("ticket-done").addEventListener("click", goHome);
     $("reprint").addEventListener("click", reprint);
     $("failed-back").addEventListener("click", goHome);
+    $("keypad").addEventListener("click", function (ev) {
+      var b = ev.target.closest("button[data-key]");
+      if (b) key(b.dataset.key);
+    });
+    document.addEventListener("keydown", function (ev) {  // a USB keypad or keyboard works too
+      if ($("phone").hidden) return;
+      if (/^[0-9]$/.test(ev.key)) key(ev.key);
+      else if (ev.key === "Backspace") key("back");
+      else if (ev.key === "Enter" && phoneValid()) { ev.preventDefault(); issue(pendingService, phoneDigits); }
+    });
+    $("phone-ok").addEventListener("click", function () { if (phoneValid()) issue(pendingService, phoneDigits); });
+    $("phone-skip").addEventListener("click", function () { issue(pendingService, null); });
+    $("phone-back").addEventListener("click", function () { show("services"); });
     ["pointerdown", "keydown"].forEach(function (type) {
       document.addEventListener(type, function () { lastTouch = Date.now(); }, true);
     });
