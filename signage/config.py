@@ -402,7 +402,7 @@ class _Validator:
     def display(self, raw: dict, numbers: set[int]) -> DisplayConfig | None:
         p = "display."
         self.unknown_keys(raw, {"zones", "history", "highlight_seconds", "offline_after_seconds",
-                                "show_waiting", "ticker", "logo", "font_dir", "ticker_speed",
+                                "show_waiting", "show_estimate", "ticker", "logo", "font_dir", "ticker_speed",
                                 "framebuffer_acceleration"} | content_config.DISPLAY_KEYS, p)
         zones = []
         for zp, item in self.entries(raw, "zones", p, {"name", "title", "counters"} | content_config.ZONE_KEYS,
@@ -423,16 +423,17 @@ class _Validator:
         highlight = self.get(raw, "highlight_seconds", p, _nonneg_number, "a number of seconds >= 0")
         offline = self.get(raw, "offline_after_seconds", p, _nonneg_number, "a number of seconds >= 0")
         waiting = self.get(raw, "show_waiting", p, _bool, "true or false")
+        estimate = self.get(raw, "show_estimate", p, _bool, "true or false")
         ticker = self.get(raw, "ticker", p, _str_list, "a list of strings")
         logo = self.get(raw, "logo", p, _text, "a file path")
         font_dir = self.get(raw, "font_dir", p, _text, "a directory path")
         speed = self.get(raw, "ticker_speed", p, _pos_number, "a positive number of pixels per second")
         accel = self.get(raw, "framebuffer_acceleration", p, _bool, "true or false")
-        if None in (history, highlight, offline, waiting, ticker, speed, accel):
+        if None in (history, highlight, offline, waiting, estimate, ticker, speed, accel):
             return None
         return DisplayConfig(tuple(zones), history, highlight, offline, waiting, tuple(ticker),
                              self.resolve(logo) if logo else None,
-                             self.resolve(font_dir) if font_dir else None, speed, accel)
+                             self.resolve(font_dir) if font_dir else None, speed, accel, estimate)
 
     def announcer(self, raw: dict) -> AnnouncerConfig | None:
         p = "announcer."

@@ -108,6 +108,7 @@ class DisplayConfig:
     font_dir: Path | None
     ticker_speed: float  # pixels per second at 1080p; scaled with screen height
     framebuffer_acceleration: bool
+    show_estimate: bool = False  # the waiting panel also shows each agency's wait estimate (from the hub)
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "display.highlight_seconds": 8,
     "display.offline_after_seconds": 3,
     "display.show_waiting": True,
+    "display.show_estimate": False,
     "display.ticker": (),
     "display.logo": None,  # the built-in logo (signage.display.logo)
     "display.font_dir": None,  # DejaVu from fonts-dejavu-core, else pygame's bundled font

@@ -207,6 +207,24 @@ def estimate_wait(times: ServiceTimes, queue: q.QueueState, config: Config, serv
     return Estimate(low, high, round(centre / 60, 1))
 
 
+def agency_waits(times: ServiceTimes, queue: q.QueueState, config: Config, now: datetime) -> dict[str, Estimate]:
+    """What a ticket taken now would wait, per agency with people waiting (the board's waiting panel).
+
+    The span of the agency's waiting services' estimates: the kiosk gives each of them one of these
+    ranges, so the board never contradicts a ticket. Agencies with no estimate yet are absent.
+    """
+    out: dict[str, Estimate] = {}
+    for service in sorted({w.service for w in queue.waiting}):
+        svc = config.service(service)
+        found = estimate_wait(times, queue, config, service, None, now) if svc is not None else None
+        if found is None:
+            continue
+        old = out.get(svc.agency)
+        out[svc.agency] = found if old is None else Estimate(min(old.low, found.low), max(old.high, found.high),
+                                                             max(old.centre, found.centre))
+    return out
+
+
 def robust_mean(values: list[float]) -> float:
     """The mean with each sample capped at CAP × the median: throughput follows the mean (a median
     would say 4 min for exponential 6-min service), but one forgotten Done must not double it."""

@@ -495,7 +495,16 @@ class TicketStatus:
     hall: str | None = None
 
 
-NOTICE_TYPES = (PrintJob, PrintStatus, TicketStatus)
+@dataclass(frozen=True)
+class Estimates:
+    """hub → boards, when display.show_estimate: type "estimates". What a ticket taken now would wait, per agency
+    with people waiting and an estimate (absent: "belum dapat diperkirakan"). Sent on connect and on change."""
+
+    at: datetime
+    agencies: Mapping[str, Wait] = field(default_factory=dict)  # agency code → minutes
+
+
+NOTICE_TYPES = (PrintJob, PrintStatus, TicketStatus, Estimates)
 # ---------------------------------------------------------------- fleet (not journaled: no seq, no event)
 # A display reports its health every fleet.heartbeat_seconds; an admin asks the hub
 # for an action on one named client, the hub asks that client, and answers the admin.

@@ -64,7 +64,8 @@ _EVENTS: dict[str, type] = {
 _VOICE: dict[str, type] = {"beat": m.Beat, "spoken": m.Spoken, "skipped": m.Skipped, "speaking": m.Speaking}
 _VOICE_NOTICES: dict[str, type] = {"voice": m.Voice, "receipt": m.Receipt, "voice_queue": m.VoiceQueue,
                                    "speaking": m.SpeakingState}
-_NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus}
+_NOTICES: dict[str, type] = {"print": m.PrintJob, "print_status": m.PrintStatus, "ticket_status": m.TicketStatus,
+                             "estimates": m.Estimates}
 # "ticker" names both a command and its event, so map classes from each table separately.
 _TYPE_OF: dict[type, str] = {cls: name for table in (_COMMANDS, _EVENTS, _VOICE, _VOICE_NOTICES, _NOTICES)
                              for name, cls in table.items()}
@@ -517,6 +518,9 @@ def to_wire(message: Any) -> dict:
         return out
     if isinstance(message, (m.Beat, m.Spoken, m.Skipped, m.Speaking) + m.HUB_NOTICES):
         return {"type": kind, **_plain(message)}
+    if isinstance(message, m.Estimates):
+        return {"type": kind, "at": _time(message.at),
+                "agencies": {code: {"low": w.low, "high": w.high} for code, w in message.agencies.items()}}
     if isinstance(message, m.Ack):
         out = {"type": kind, "id": message.id, "seq": message.seq}
         if message.duplicate:
@@ -651,6 +655,8 @@ def from_wire(obj: dict) -> Any:
                     value = manifest_from_wire(value)
                 elif f.name == "scores":
                     value = tuple(int(v) for v in value)
+                elif f.name == "agencies":
+                    value = {str(k): m.Wait(int(v["low"]), int(v["high"])) for k, v in value.items()}
                 values[f.name] = value
         return cls(**values)
     except ProtocolError:

@@ -53,10 +53,11 @@ class Screen:
 
 
 def build_screen(snapshot: m.Snapshot, config: "Config", zone: "Zone", now: datetime, link: LinkStatus,
-                 size: tuple[int, int], layout: str, palette: Palette = PALETTE) -> Screen:
-    full = build_view(snapshot, config, zone, now, link, size, palette)
+                 size: tuple[int, int], layout: str, palette: Palette = PALETTE,
+                 estimates: m.Estimates | None = None) -> Screen:
+    full = build_view(snapshot, config, zone, now, link, size, palette, estimates)
     if layout == "split":
-        return _split(full, snapshot, config, zone, now, link, size, palette)
+        return _split(full, snapshot, config, zone, now, link, size, palette, estimates)
     if layout == "media":
         return _media(full, snapshot, config, zone, now, size, palette)
     return Screen(full, "queue", None)
@@ -88,14 +89,14 @@ def _split_rects(geo: Geometry, size: tuple[int, int]) -> tuple[Rect, Rect]:
     return queue, media
 
 
-def _split(full: View, snapshot, config, zone, now, link, size, palette) -> Screen:
+def _split(full: View, snapshot, config, zone, now, link, size, palette, estimates=None) -> Screen:
     waiting = _shows_waiting(snapshot, config, now)
     history = config.display.history > 0
     n = len(zone.counters)
     geo = geometry(size, n, history=history, waiting=waiting)
     queue_box, media = _split_rects(geo, size)
     vsize, vbody = _virtual_board(queue_box.w, queue_box.h, n, history, waiting)
-    inner = build_view(snapshot, config, zone, now, link, vsize, palette)
+    inner = build_view(snapshot, config, zone, now, link, vsize, palette, estimates)
     body = [moved(r, vbody, queue_box) for r in inner.regions if _in_body(r.key)]
     edges = [r for r in full.regions if not _in_body(r.key)]  # header, clock, status
     wakes = [t for t in (full.wake_at, inner.wake_at) if t is not None]

@@ -50,7 +50,7 @@ from signage.core import messages as m
 from signage.core.layout import LinkStatus, Rect, View, build_view
 from signage.core.screens import build_screen
 from signage.display import fleet
-from signage.display.link import ActionAsked, BoardChanged, HubLink, StatusChanged, VoiceChanged
+from signage.display.link import ActionAsked, BoardChanged, EstimatesChanged, HubLink, StatusChanged, VoiceChanged
 from signage.display.renderer import Renderer, drawable
 
 log = logging.getLogger("signage.display")
@@ -103,6 +103,7 @@ class Display:
         self.quit_on_escape = quit_on_escape
         self.snapshot_dir = snapshot_dir
         self.snapshot = hall.EMPTY
+        self.estimates: m.Estimates | None = None  # the hub's per-agency waits (display.show_estimate)
         self.status = LinkStatus("connecting", clock())
         self.view: View | None = None
         self.shown: View | None = None  # what is on the screen now
@@ -217,6 +218,9 @@ class Display:
                     self.voice.notice(update.notice, self.clock())
                 if isinstance(update.notice, m.SpeakingState):
                     self._speaking_changed(update.notice.zone, update.notice.speaking)
+            elif isinstance(update, EstimatesChanged):
+                self.estimates = update.estimates
+                self.stale = self.stale or self.config.display.show_estimate
             elif isinstance(update, ActionAsked):
                 self._act(update.request)
             elif isinstance(update, StatusChanged):
@@ -315,8 +319,10 @@ class Display:
     def _build(self, now: datetime) -> View:
         size = self.screen.get_size()
         if self.layout == "queue":
-            return build_view(self.snapshot, self.config, self.zone, now, self.status, size)
-        screen = build_screen(self.snapshot, self.config, self.zone, now, self.status, size, self.layout)
+            return build_view(self.snapshot, self.config, self.zone, now, self.status, size,
+                              estimates=self.estimates)
+        screen = build_screen(self.snapshot, self.config, self.zone, now, self.status, size, self.layout,
+                              estimates=self.estimates)
         self.covers = screen.covers
         if self.media is not None:
             from signage.display.media.video import PixelFormat

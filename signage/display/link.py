@@ -65,6 +65,11 @@ class VoiceChanged:
 
 
 @dataclass(frozen=True)
+class EstimatesChanged:
+    estimates: m.Estimates  # what a ticket taken now would wait, per agency (display.show_estimate)
+
+
+@dataclass(frozen=True)
 class ActionAsked:
     request: m.ActionRequest  # screenshot, identify or restart: done on the render thread
 
@@ -366,6 +371,8 @@ class HubLink:
                 self.leases = {**self.leases, notice.zone: notice}
             if isinstance(notice, (m.Voice, m.SpeakingState)):
                 self._emit(VoiceChanged(notice))
+            elif isinstance(notice, m.Estimates):
+                self._emit(EstimatesChanged(notice))
         elif isinstance(output, s.ActionRequested):
             log.info("hub asks for %s (%s)", output.request.action, output.request.id)
             self._emit(ActionAsked(output.request))

@@ -56,6 +56,7 @@ log = logging.getLogger("signage.hub")
 
 BATCH_MAX = 256  # commands per group commit; also capped at send_queue // 4, see _process
 INBOX_MAX = 4096
+ESTIMATE_SECONDS = 60  # display.show_estimate: the boards' estimates are recomputed at least this often
 WRITE_BUFFER_LIMIT = 64 * 1024  # unsent bytes per client before frames wait in its outbox
 TOKEN_RATE_FACTOR = 2  # one token may send this many connections' worth of commands per second
 LOG_EVERY = 60.0  # seconds between repeated warnings of one kind
@@ -152,6 +153,8 @@ class Hub:
         self.spawn(self.voice.run(), "voice desk", vital=True)
         if self.notifier is not None:
             self.spawn(self.notifier.run(), "webhook sender")
+        if self.config.display.show_estimate:
+            self.spawn(self._estimate_ticker(), "board estimates", vital=True)
         self._server = await serve(
             self._handle, self.host, self.port,
             process_request=self._http, process_response=self._secure,
@@ -503,6 +506,12 @@ class Hub:
         if self.state.hall.day != today:
             self.state = self.state.for_day(today)
         self.visitors.roll(today)
+
+    async def _estimate_ticker(self) -> None:
+        """Estimates move with time alone too (counters idle into "closed", samples age out)."""
+        while True:
+            await asyncio.sleep(ESTIMATE_SECONDS)
+            self.visitors.publish_estimates(self.state, self.clock())
 
     async def _process(self) -> None:
         loop = asyncio.get_running_loop()

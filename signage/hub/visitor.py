@@ -102,6 +102,7 @@ class Visitors:
         self.printers_seen: set[str] = set()  # kiosk token names whose agent connected today
         self.pending_phones: dict[tuple[str, str], str] = {}  # (token name, command id) → phone
         self.sent: dict[int, m.TicketStatus] = {}  # id(client) → last status sent
+        self.board_estimates: m.Estimates | None = None  # the last sent to the boards (display.show_estimate)
 
     # ------------------------------------------------------------ day and journal
 
@@ -155,6 +156,8 @@ class Visitors:
             self.printers_seen.add(client.token.name)
         elif role == "ticket":
             self._update(client, state, now)
+        elif role == "display" and client.subscribed:
+            self.publish_estimates(state, now, joined=client)
 
     def disconnected(self, client) -> None:
         self.sent.pop(id(client), None)
@@ -254,6 +257,27 @@ class Visitors:
                 self._update(client, state, now)
         if self.notifier is not None and self.today.phones:
             self._notify(state, now)
+        self.publish_estimates(state, now)
+
+    # ------------------------------------------------------------ the boards' estimates (display.show_estimate)
+
+    def publish_estimates(self, state: HubState, now: datetime, joined=None) -> None:
+        """After each batch, every ESTIMATE_SECONDS and when a board joins: each agency's range, sent to the
+        boards when it changed (and to a board that just joined in any case)."""
+        if not self.config.display.show_estimate:
+            return
+        boards = [c for c in self.clients() if c.session.hello.role == "display" and c.subscribed]
+        if joined is not None and joined not in boards:
+            boards.append(joined)  # (the hub adds a client to its set after greeting it)
+        if not boards:
+            return
+        waits = est.agency_waits(self.times, state.queue, self.config, now)
+        current = m.Estimates(now, {code: m.Wait(e.low, e.high) for code, e in waits.items()})
+        changed = self.board_estimates is None or current.agencies != self.board_estimates.agencies
+        if changed:
+            self.board_estimates = current
+        for board in boards if changed else [joined] if joined is not None else []:
+            self.send(board, current)
 
     def _update(self, client, state: HubState, now: datetime) -> None:
         ticket = self.ticket_of(client.token)

@@ -236,3 +236,38 @@ async def test_render_command_from_a_hub_and_from_a_state_file(tmp_path, hall_fi
     assert result.returncode == 0, result.stderr
     reference = pygame.image.load(str(ROOT / "tests/fixtures/render/board-1080x1920.png"))
     assert pygame.image.tobytes(pygame.image.load(str(out)), "RGB") == pygame.image.tobytes(reference, "RGB")
+
+
+async def test_the_waiting_panel_shows_the_hubs_estimate_when_switched_on(tmp_path):
+    import yaml
+
+    config_path = write_config(tmp_path)
+    raw = yaml.safe_load(config_path.read_text())
+    raw["display"]["show_estimate"] = True
+    config_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
+    cfg = load_config(config_path)
+    operator = next(t.secret for t in cfg.tokens if t.role == "operator" and t.counters is None)
+    kiosk = cfg.first_token("kiosk").secret
+    hub = HubProcess(config_path).start()
+    display = DisplayProcess(config_path, hub.url, tmp_path / "frames")
+    try:
+        await display.wait_frame(lambda f: f["link"] == "online", 20, "the link online")
+        for _ in range(6):
+            await send(hub.url, kiosk, m.Issue(new_id("k"), "DUKCAPIL-01"), role="kiosk")
+        # Six waiting and no service time yet: the count alone.
+        await display.wait_frame(lambda f: f["texts"].get("waiting") == ["MENUNGGU · PERKIRAAN MENIT", "Disdukcapil",
+                                                                         "6"], 5, "6 waiting, no estimate")
+        for _ in range(3):  # three service times at counter 1: enough for an estimate
+            await send(hub.url, operator, m.Next(new_id("t"), 1))
+            await send(hub.url, operator, m.Done(new_id("t"), 1))
+        info = await display.wait_frame(lambda f: f["texts"].get("waiting", [""])[-1] == "3"
+                                        and len(f["texts"]["waiting"]) == 4, 5, "3 waiting with the estimate")
+        title, wait, name, count = info["texts"]["waiting"]
+        assert (title, name, count) == ("MENUNGGU · PERKIRAAN MENIT", "Disdukcapil", "3")
+        low, high = (int(x) for x in wait.split("–"))
+        issued = await send(hub.url, kiosk, m.Issue(new_id("k"), "DUKCAPIL-01"), role="kiosk")
+        # The next visitor's ticket (3 ahead) gets the very range the board showed: they never disagree.
+        assert issued.wait is not None and (issued.wait.low, issued.wait.high) == (low, high)
+    finally:
+        assert display.stop() == 0, display.log()
+        hub.stop()

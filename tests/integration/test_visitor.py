@@ -141,3 +141,48 @@ async def test_phone_number_is_not_journaled(tmp_path):
             assert ack["type"] == "ack"
     for path in tmp_path.glob("journal.sqlite*"):
         assert b"3456" not in path.read_bytes()
+
+
+async def test_boards_hear_the_estimates_on_connect_and_when_they_change_and_only_if_switched_on(tmp_path):
+    import dataclasses
+
+    for show in (True, False):
+        config = hall_config(tmp_path / str(show))
+        config = dataclasses.replace(config, display=dataclasses.replace(config.display, show_estimate=show))
+        clock = FakeClock(datetime(2026, 12, 2, 8, 0, tzinfo=timezone(timedelta(hours=7))))
+        kiosk, tv = config.first_token("kiosk").secret, config.first_token("display").secret
+        operator = next(t.secret for t in config.tokens if t.role == "operator" and t.counters is None)
+        async with running_hub(config, clock) as hub, raw_client(hub.url, kiosk, role="kiosk") as k, \
+                raw_client(hub.url, operator) as op:
+            await k.recv_type("welcome")
+            await op.recv_type("welcome")
+            for n in range(6):
+                await k.send({"type": "issue", "id": f"i{n}", "service": "DUKCAPIL-01"})
+                await k.recv_type("ack")
+            for n in range(3):  # three 6-minute services at counter 1
+                clock.advance(seconds=30)
+                await op.send({"type": "next", "id": f"n{n}", "counter": 1})
+                await op.recv_type("ack")
+                clock.advance(minutes=6)
+                await op.send({"type": "done", "id": f"d{n}", "counter": 1})
+                await op.recv_type("ack")
+            async with raw_client(hub.url, tv, role="display") as board:
+                frames = [await board.recv()]  # the welcome
+                if show:
+                    first = await board.recv_type("estimates")
+                    assert set(first["agencies"]) == {"DUKCAPIL"}
+                await k.send({"type": "issue", "id": "i-more", "service": "DUKCAPIL-01"})
+                ack = await k.recv_type("ack")
+                while True:  # read up to the issued event, then a notice if one follows it
+                    frame = await board.recv()
+                    frames.append(frame)
+                    if frame.get("type") == "issued":
+                        break
+                if show:
+                    changed = await board.recv_type("estimates")
+                    got = changed["agencies"]["DUKCAPIL"]
+                    assert got != first["agencies"]["DUKCAPIL"]  # one more ahead: a later range
+                    assert ack["wait"]["high"] <= got["high"]
+                else:
+                    assert await board.nothing(0.3)
+                    assert not [f for f in frames if f.get("type") == "estimates"]

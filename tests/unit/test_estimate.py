@@ -151,3 +151,26 @@ def test_a_simulated_day_mostly_falls_inside_the_range(scenario):
     assert len(result.estimated) > 200
     assert result.inside() >= 0.75, f"{scenario.name}: {result.inside():.1%} inside"
     assert result.unknown_share() < 0.15
+
+
+def test_agency_waits_spans_its_waiting_services_and_matches_the_kiosks_ranges():
+    hall = Hall()
+    for service in ("KTP", "KK", "KTP", "KTP", "KK", "PKB", "PKB", "PKB", "PKB"):
+        hall.issue(service)
+    for counter in (1, 2, 1, 2):
+        hall.serve(counter, 4)  # DUK: four KTP/KK tickets served, four service times
+    for _ in range(3):
+        hall.issue("KTP")
+    waits = est.agency_waits(hall.times, hall.state.queue, hall.config, hall.now)
+    assert set(waits) == {"DUK"}  # SAM has people waiting but no service time yet: no estimate, no row value
+    ranges = [hall.estimate(s) for s in ("KTP", "KK")]  # what the kiosk would tell a ticket of each, now
+    assert waits["DUK"].low == min(r.low for r in ranges if r) and waits["DUK"].high == max(r.high for r in ranges if r)
+    for _ in range(3):
+        hall.serve(4, 5)
+    waits = est.agency_waits(hall.times, hall.state.queue, hall.config, hall.now)
+    assert waits["SAM"] == hall.estimate("PKB")
+
+
+def test_agency_waits_is_empty_when_nobody_waits():
+    hall = Hall()
+    assert est.agency_waits(hall.times, hall.state.queue, hall.config, hall.now) == {}

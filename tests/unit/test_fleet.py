@@ -339,3 +339,11 @@ def test_a_type_that_is_not_a_string_is_refused_not_a_crash():
     with pytest.raises(ProtocolError) as err:
         protocol.parse_client_frame('{"type":["heartbeat"],"id":"x"}')
     assert err.value.code == "bad_message" and err.value.message.startswith("type: unknown message type")
+
+
+def test_the_boards_estimates_notice_round_trips():
+    sent = m.Estimates(datetime(2026, 12, 2, 9, 41, tzinfo=WIB), {"DUKCAPIL": m.Wait(10, 15), "SAMSAT": m.Wait(0, 5)})
+    frame = protocol.encode(sent)
+    assert json.loads(frame) == {"type": "estimates", "at": "2026-12-02T09:41:00.000+07:00",
+                                 "agencies": {"DUKCAPIL": {"low": 10, "high": 15}, "SAMSAT": {"low": 0, "high": 5}}}
+    assert protocol.parse_hub_frame(frame) == sent

@@ -301,6 +301,41 @@ class TestWaiting:
                           (1920, 1080)).region("waiting") is None
         assert build_view(hall.EMPTY, cfg, cfg.zone(None), T0, ONLINE, (1920, 1080)).region("waiting") is None
 
+    def test_estimates_are_an_option_shown_only_while_online(self, cfg):
+        state = self.state({"DUKCAPIL-01": 4, "DUKCAPIL-06": 3, "BPJSKES-01": 2})
+        estimates = m.Estimates(T0, {"DUKCAPIL": m.Wait(10, 15)})  # BPJS Kesehatan: not yet known
+        on = with_display(cfg, show_estimate=True)
+        view = build_view(state, on, cfg.zone(None), T0, ONLINE, (1920, 1080), estimates=estimates)
+        texts = texts_of(view.region("waiting"))
+        assert texts[0] == "MENUNGGU · PERKIRAAN MENIT"
+        assert texts[1:4] == ["10–15", "Disdukcapil", "7"]
+        assert not any("–" in t for t in texts[4:])  # the agency without an estimate shows its count only
+        for args in ((cfg, ONLINE, estimates), (on, LinkStatus("offline", T0, "x"), estimates), (on, ONLINE, None)):
+            plain = texts_of(build_view(state, args[0], cfg.zone(None), T0, args[1], (1920, 1080),
+                                        estimates=args[2]).region("waiting"))
+            assert plain[0] == "MENUNGGU" and not any("–" in t for t in plain)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_estimates_fit_every_screen(self, cfg, size):
+        every = {s.code: 3 for s in cfg.services if s.code.endswith("-01")}
+        estimates = m.Estimates(T0, {a.code: m.Wait(50, 120) for a in cfg.agencies})
+        view = build_view(self.state(every), with_display(cfg, show_estimate=True), cfg.zone(None), T0, ONLINE,
+                          size, estimates=estimates)
+        region = view.region("waiting")
+        texts = region.texts()
+        waits = [t for t in texts if t.text == "50–120"]
+        assert waits
+
+        def px(t):
+            return fit_text(t.text, t.rect.w, t.rect.h, t.max_px, t.min_px, mono_measure)
+
+        for item in waits:  # the widest range fits whole (no "…"), as large as its row's agency name or 12 px
+            name = next(t for t in texts if t.rect.y == item.rect.y and t.rect.x < item.rect.x)
+            assert region.rect.contains(item.rect)
+            fitted = px(item)
+            assert not fitted.lines[-1].endswith("…"), (size, item.rect, fitted)
+            assert fitted.px >= min(12, px(name).px), (size, item.rect, fitted, name.text, px(name))
+
     def test_overflow_says_how_many_more(self, cfg):
         every = {s.code: 1 for s in cfg.services if s.code.endswith("-01")}
         view = build_view(self.state(every), cfg, cfg.zone(None), T0, ONLINE, (1920, 1080))

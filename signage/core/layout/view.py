@@ -105,8 +105,11 @@ FLASH_PERIOD = 0.5  # seconds per flash phase (on, off, on, ...)
 
 
 def build_view(snapshot: m.Snapshot, config: Config, zone: Zone, now: datetime, link: LinkStatus,
-               size: tuple[int, int], palette: Palette = PALETTE) -> View:
-    """Everything the board shows at `now` (aware), as rectangles, texts and colours."""
+               size: tuple[int, int], palette: Palette = PALETTE, estimates: m.Estimates | None = None) -> View:
+    """Everything the board shows at `now` (aware), as rectangles, texts and colours.
+
+    `estimates`: the hub's last per-agency waits (display.show_estimate), shown only while online.
+    """
     now = now.astimezone(config.hall.timezone)
     state = hall.for_day(snapshot, hall.service_day(now))
     d = config.display
@@ -114,7 +117,9 @@ def build_view(snapshot: m.Snapshot, config: Config, zone: Zone, now: datetime, 
     say = words(locale)
     in_zone = set(zone.counters)
     calls = tuple(e for e in state.history if e.counter in in_zone)
-    waiting = _waiting_rows(state, config, zone) if d.show_waiting and state.waiting else None
+    if not (d.show_estimate and link.state == "online") or estimates is None:
+        estimates = None  # offline, the hub's range goes stale: show none rather than a wrong one
+    waiting = _waiting_rows(state, config, zone, estimates) if d.show_waiting and state.waiting else None
     geo = geometry(size, len(zone.counters), history=d.history > 0, waiting=waiting is not None)
     wakes: list[datetime] = [_next_minute(now)]
     scale = size[1] / 1080 if geo.orientation == "landscape" else size[0] / 1080
@@ -126,7 +131,7 @@ def build_view(snapshot: m.Snapshot, config: Config, zone: Zone, now: datetime, 
     if geo.history is not None:
         regions.append(_history(geo.history, calls[: d.history], config, palette, say, geo.gap))
     if geo.waiting is not None and waiting is not None:
-        regions.append(_waiting(geo.waiting, waiting, config, palette, say, geo.gap))
+        regions.append(_waiting(geo.waiting, waiting, config, palette, say, geo.gap, estimates is not None))
 
     alert = _alert_text(link, now, d.offline_after_seconds, config, say, wakes)
     ticker = None
@@ -292,38 +297,52 @@ def _history(rect: Rect, calls: Sequence[m.HistoryEntry], config: Config, p: Pal
     return Region("history", rect, p.panel, tuple(items))
 
 
-def _waiting_rows(state: m.Snapshot, config: Config, zone: Zone) -> tuple[tuple[str, int], ...]:
-    """(agency short name, people waiting) for the agencies serving this zone, config order."""
+def _waiting_rows(state: m.Snapshot, config: Config, zone: Zone,
+                  estimates: m.Estimates | None = None) -> tuple[tuple[str, int, str], ...]:
+    """(agency short name, people waiting, estimate or "") for the agencies serving this zone, config order."""
     agencies_in_zone = {c.agency for n in zone.counters if (c := config.counter(n))}
     totals: dict[str, int] = {}
     for code, count in state.waiting.items():
         service = config.service(code)
         if service and service.agency in agencies_in_zone and count > 0:
             totals[service.agency] = totals.get(service.agency, 0) + count
-    return tuple((a.short_name, totals[a.code]) for a in config.agencies if a.code in totals)
+    waits = estimates.agencies if estimates is not None else {}
+
+    def wait(code: str) -> str:  # minutes: the panel's title says so, the column stays narrow
+        w = waits.get(code)
+        return f"{w.low}–{w.high}" if w is not None else ""
+
+    return tuple((a.short_name, totals[a.code], wait(a.code)) for a in config.agencies if a.code in totals)
 
 
-def _waiting(rect: Rect, rows: Sequence[tuple[str, int]], config: Config, p: Palette, say: dict[str, str],
-             gap: int) -> Region:
+def _waiting(rect: Rect, rows: Sequence[tuple[str, int, str]], config: Config, p: Palette, say: dict[str, str],
+             gap: int, with_estimate: bool = False) -> Region:
     inner = rect.inset(gap * 2, gap)
     slots = max(4, config.display.history)  # same rhythm as the history panel beside it
     title_box, list_box = inner.rows(1 / (slots + 1.5), 1 - 1 / (slots + 1.5))
     row_h = list_box.h // slots
-    items: list[Item] = [Text(title_box, say["waiting"], p.muted, p.panel, max_px=round(title_box.h * 0.7),
+    title = say["waiting_estimate"] if with_estimate else say["waiting"]
+    items: list[Item] = [Text(title_box, title, p.muted, p.panel, max_px=round(title_box.h * 0.7),
                               min_px=9, bold=True)]
-    columns = 2 if list_box.w > row_h * 16 else 1
+    columns = 2 if list_box.w > row_h * (22 if with_estimate else 16) else 1
     capacity = slots * columns
-    entries = [(name, str(count)) for name, count in rows]
+    entries = [(name, str(count), wait) for name, count, wait in rows]
     if not entries:
-        entries = [(say["nobody_waiting"], "")]
+        entries = [(say["nobody_waiting"], "", "")]
     elif len(entries) > capacity:
         hidden = len(entries) - (capacity - 1)
-        entries = entries[: capacity - 1] + [(f"+{hidden} {say['more']}", "")]
+        entries = entries[: capacity - 1] + [(f"+{hidden} {say['more']}", "", "")]
     col_w = (list_box.w - gap * (columns - 1)) // columns
-    for i, (name, count) in enumerate(entries):
+    for i, (name, count, wait) in enumerate(entries):
         col, row = divmod(i, slots)
         box = Rect(list_box.x + col * (col_w + gap), list_box.y + row * row_h, col_w, row_h)
-        name_box, count_box = box.cols(0.75, 0.25, gap=gap // 2)
+        if with_estimate:
+            name_box, wait_box, count_box = box.cols(0.48, 0.32, 0.20, gap=gap // 2)
+            if wait:
+                items.append(Text(wait_box, wait, p.muted, p.panel, max_px=round(row_h * 0.5), min_px=8,
+                                  align="right"))
+        else:
+            name_box, count_box = box.cols(0.75, 0.25, gap=gap // 2)
         items.append(Text(name_box, name, p.text, p.panel, max_px=round(row_h * 0.6), min_px=8))
         if count:
             items.append(Text(count_box, count, p.ticket, p.panel, max_px=round(row_h * 0.72), min_px=8,

@@ -44,7 +44,8 @@
   // Notices outside the seq stream, handed over as {type: "notice", notice}: about this client's own
   // tickets, and the voice lease, receipts, voice queue and speaking state (docs/voice.md). A receipt
   // carries its call's seq, so notices are told apart before events.
-  var NOTICE_TYPES = ["print", "print_status", "ticket_status", "voice", "receipt", "voice_queue", "speaking"];
+  var NOTICE_TYPES = ["print", "print_status", "ticket_status", "estimates", "voice", "receipt", "voice_queue",
+                      "speaking"];
 
   var CLIENT_TRANSITIONS = {
     start: ["idle"],
