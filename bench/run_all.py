@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "content_player": ("bench_content_player.py", [], ["--events", "8", "--switches", "10"]),
     "report": ("bench_report.py", [], ["--days", "60", "--rounds", "3"]),
     "voice": ("bench_voice.py", [], ["--failovers", "3"]),
+    "webhook": ("bench_webhook.py", [], ["--visitors", "30", "--rounds", "1"]),
 }
 
 
