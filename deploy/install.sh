@@ -6,6 +6,7 @@
 #   sudo deploy/install.sh --role display --hub-url ws://10.0.0.5:8765/
 #   sudo deploy/install.sh --role both                # hub and board on one machine
 #   sudo deploy/install.sh --role announcer --hub-url ws://10.0.0.5:8765/   # headless voice for the PA
+#   sudo deploy/install.sh --role printer --hub-url ws://10.0.0.5:8765/     # the kiosk PC's ticket printer
 #   deploy/install.sh --role both --dry-run           # print what it would do, change nothing
 #
 # Layout:  /opt/signage/src (code), /opt/signage/venv, /etc/signage/config.yaml (+ display.env),
@@ -25,6 +26,7 @@ MARK="# managed by signage deploy/install.sh"
 
 ROLE=""
 WANT_ANNOUNCER=0
+WANT_PRINTER=0
 HUB_URL=""
 KIOSK_USER=kiosk
 AUTOLOGIN=1
@@ -34,7 +36,7 @@ usage() {
     sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<'EOF'
 Options:
-  --role hub|display|both|announcer   what this machine runs (required)
+  --role hub|display|both|announcer|printer   what this machine runs (required)
   --hub-url URL             display: the hub's websocket address (written to /etc/signage/display.env)
   --kiosk-user NAME         display: the autologin user that runs the board (default: kiosk)
   --no-autologin            display: don't set up tty1 autologin + startx
@@ -65,7 +67,8 @@ case "$ROLE" in
     display) WANT_HUB=0; WANT_DISPLAY=1 ;;
     both) WANT_HUB=1; WANT_DISPLAY=1 ;;
     announcer) WANT_HUB=0; WANT_DISPLAY=0; WANT_ANNOUNCER=1 ;;
-    *) usage >&2; die "--role must be hub, display, both or announcer (got '${ROLE}')" ;;
+    printer) WANT_HUB=0; WANT_DISPLAY=0; WANT_PRINTER=1 ;;
+    *) usage >&2; die "--role must be hub, display, both, announcer or printer (got '${ROLE}')" ;;
 esac
 [[ "$KIOSK_USER" =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--kiosk-user: not a valid user name: '$KIOSK_USER'"
 if [ -n "$HUB_URL" ] && ! [[ "$HUB_URL" =~ ^wss?://[^[:space:]]+$ ]]; then
@@ -336,6 +339,34 @@ if [ "$WANT_ANNOUNCER" = 1 ]; then
     run systemctl restart signage-announcer.service
 fi
 
+# ---------------------------------------------------------------- 8. ticket printer (docs/fleet.md)
+
+if [ "$WANT_PRINTER" = 1 ]; then
+    say "printer: system unit signage-printer.service, udev rule for USB printers"
+    put_file /etc/systemd/system/signage-printer.service 0644 root:root <"$SRC/deploy/signage-printer.service"
+    # usb://VID:PID talks to the device through libusb: give USB printer-class devices to group lp.
+    put_file /etc/udev/rules.d/60-signage-printer.rules 0644 root:root <<'EOF'
+# managed by signage deploy/install.sh: USB printer-class devices (interface 07:01) to group lp, for signage printer
+ACTION=="add", SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ENV{ID_USB_INTERFACES}=="*:0701*", MODE="0660", GROUP="lp"
+EOF
+    run udevadm control --reload-rules
+    env_file=$ETC/printer.env
+    if [ ! -f "$env_file" ]; then
+        {
+            echo "$MARK: read by signage-printer.service."
+            if [ -n "$HUB_URL" ]; then echo "SIGNAGE_HUB=$HUB_URL"; else echo "#SIGNAGE_HUB=ws://HUB-ADDRESS:8765/"; fi
+            echo "# The kiosk's own token (the printer agent prints that kiosk's tickets)."
+            echo "#SIGNAGE_TOKEN="
+            echo "# Which kiosk and which printer: usb://VID:PID (lsusb), tcp://HOST:9100, serial:///dev/ttyUSB0"
+            echo "# or file:///dev/usb/lp0; --paper 58 for 58 mm rolls."
+            echo "#SIGNAGE_PRINTER_ARGS=--kiosk anjungan-1 --device usb://04b8:0e15"
+        } | put_file "$env_file" 0640 "root:signage"
+    fi
+    run systemctl daemon-reload
+    run systemctl enable signage-printer.service
+    run systemctl restart signage-printer.service
+fi
+
 # ---------------------------------------------------------------- done
 
 say "done (role $ROLE)."
@@ -345,4 +376,8 @@ fi
 if [ "$WANT_DISPLAY" = 1 ]; then
     echo "    display: reboot; the kiosk logs in on tty1, starts X and the board"
     echo "             (as $KIOSK_USER: systemctl --user status signage-display; journalctl --user -u signage-display)"
+fi
+if [ "$WANT_PRINTER" = 1 ]; then
+    echo "    printer: set SIGNAGE_TOKEN and SIGNAGE_PRINTER_ARGS in $ETC/printer.env, then"
+    echo "             systemctl restart signage-printer; journalctl -u signage-printer; it shows on /status"
 fi

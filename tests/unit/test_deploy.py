@@ -81,7 +81,8 @@ def test_display_unit_restarts_and_uses_the_plain_framebuffer():
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
-@pytest.mark.parametrize("name, scope", [("signage-hub.service", []), ("signage-display.service", ["--user"])])
+@pytest.mark.parametrize("name, scope", [("signage-hub.service", []), ("signage-display.service", ["--user"]),
+                                         ("signage-printer.service", [])])
 def test_units_pass_systemd_analyze_verify(tmp_path, name, scope):
     # verify checks that ExecStart exists: point it at a binary this machine has.
     text = (DEPLOY / name).read_text().replace("/opt/signage/venv/bin/signage", "/bin/true")
@@ -103,3 +104,16 @@ def test_dry_run_for_an_announcer_installs_its_unit_and_no_kiosk():
     unit.read(DEPLOY / "signage-announcer.service")
     assert unit["Service"]["ExecStart"].split()[1:3] == ["announcer", "$SIGNAGE_ANNOUNCER_ARGS"]
     assert unit["Service"]["User"] == "signage" and unit["Service"]["SupplementaryGroups"] == "audio"
+
+
+def test_dry_run_for_a_kiosk_printer_installs_its_unit_and_udev_rule_only():
+    result = dry_run("--role", "printer", "--hub-url", "ws://10.0.0.5:8765/")
+    assert result.returncode == 0, result.stderr
+    plan = result.stdout
+    assert "+ systemctl enable signage-printer.service" in plan
+    assert "/etc/udev/rules.d/60-signage-printer.rules" in plan and "+ udevadm control --reload-rules" in plan
+    assert "signage-display" not in plan and "signage-hub" not in plan and "signage-announcer" not in plan
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.read(DEPLOY / "signage-printer.service")
+    assert unit["Service"]["ExecStart"].split()[1:3] == ["printer", "$SIGNAGE_PRINTER_ARGS"]
+    assert unit["Service"]["User"] == "signage" and "lp" in unit["Service"]["SupplementaryGroups"].split()
