@@ -59,6 +59,7 @@ ERROR_CODES = frozenset(
         "conflict",  # same id reused for a different command
         "not_served",  # rate: this counter did not serve this ticket on this service day
         "already_rated",  # rate: the ticket was already rated (one rating per ticket)
+        "printer_offline",  # reprint: no printer agent of this kiosk is connected
         "internal_error",  # a hub bug while deciding this command; it was NOT applied
         # admin actions (signage.hub.fleet)
         "unknown_client",  # no client of that name has sent a heartbeat

@@ -217,6 +217,12 @@ class Journal:
             raise JournalError(_explain(str(self.path), exc)) from None
         return cursor.rowcount == 1
 
+    def issuers_of_day(self, day: str) -> dict[str, str]:
+        """ticket → the token name that issued it (a kiosk), for that day's tickets: who may reprint it."""
+        rows = self._query(f"SELECT {protocol.journal_projection(('ticket',))}, actor FROM events "
+                           "WHERE day = ? AND type = 'issued' ORDER BY seq", (day,))
+        return {ticket: actor for ticket, actor in rows}
+
     def receipts_of_day(self, day: str) -> list[m.Receipt]:
         rows = self._query("SELECT seq, zone, epoch, status, reason, holder FROM receipts WHERE day = ? "
                            "ORDER BY seq", (day,))

@@ -178,7 +178,7 @@ class Hub:
         state = rebuild(events, self.hub.history).for_day(today)
         self.voice.load(events, self.journal.receipts_of_day(today), self.journal.voice_epochs(), today)
         self.state = replace(state, hall=replace(state.hall, seq=self.seq))  # keeps queue and survey
-        self.visitors.load(self.journal.path.parent, events, today)
+        self.visitors.load(self.journal.path.parent, events, today, self.journal.issuers_of_day(today))
         first = max(0, self.seq - self.hub.replay_window)
         self.replay.extend([e, None] for e in self.journal.events_after(first, self.hub.replay_window))
 

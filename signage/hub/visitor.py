@@ -77,7 +77,7 @@ class _Day:
     day: str | None = None
     issued: dict[str, m.Issued] = None  # ticket → its (latest) issued event
     codes: dict[str, str] = None  # code → ticket
-    issuer: dict[str, str] = None  # ticket → kiosk token name (this process's memory)
+    issuer: dict[str, str] = None  # ticket → kiosk token name (read back from the journal at start)
     phones: dict[str, str] = None  # ticket → phone number (memory only, this day only)
     phone_state: dict[str, str] = None  # ticket → "waiting"/"near"/"called:<seq>" already notified
     printed: dict[str, str] = None  # ticket → last print status
@@ -106,12 +106,13 @@ class Visitors:
 
     # ------------------------------------------------------------ day and journal
 
-    def load(self, directory: Path, events: list[m.Event], today: str) -> None:
-        """In the journal thread at start: the secret, and the day so far."""
+    def load(self, directory: Path, events: list[m.Event], today: str, issuers: dict[str, str]) -> None:
+        """In the journal thread at start: the secret, and the day so far (with who issued each ticket, so
+        a restart does not stop a kiosk's reprint or its printer's reports)."""
         self.secret = load_secret(directory)
         self.roll(today)
         for event in events:
-            self._fold(event, None)
+            self._fold(event, issuers.get(event.ticket) if isinstance(event, m.Issued) else None)
 
     def roll(self, day: str) -> None:
         if self.today.day != day:

@@ -186,3 +186,30 @@ async def test_boards_hear_the_estimates_on_connect_and_when_they_change_and_onl
                 else:
                     assert await board.nothing(0.3)
                     assert not [f for f in frames if f.get("type") == "estimates"]
+
+
+async def test_a_restarted_hub_still_knows_which_kiosk_issued_each_ticket(tmp_path):
+    import dataclasses
+
+    from signage.config import Token
+
+    config = hall_config(tmp_path)
+    second = Token("anjungan-2", "kiosk", "tok-second-kiosk-4f1c9a7e", None)
+    config = dataclasses.replace(config, tokens=(*config.tokens, second))
+    clock = FakeClock(datetime(2026, 12, 2, 8, 0, tzinfo=timezone(timedelta(hours=7))))
+    kiosks = [t.secret for t in config.tokens if t.role == "kiosk"]
+    async with running_hub(config, clock) as hub, raw_client(hub.url, kiosks[0], role="kiosk") as k:
+        await k.recv_type("welcome")
+        await k.send({"type": "issue", "id": "i1", "service": "DUKCAPIL-01"})
+        assert (await k.recv_type("ack"))["event"]["ticket"] == "A-001"
+    clock.advance(seconds=20)
+    async with running_hub(config, clock) as hub:  # the same journal, a new process's memory
+        async with raw_client(hub.url, kiosks[0], role="kiosk") as k:
+            await k.recv_type("welcome")
+            await k.send({"type": "reprint", "id": "r1", "ticket": "A-001"})
+            error = await k.recv_type("error")
+            assert error["code"] == "printer_offline"  # it is this kiosk's ticket: only the printer is missing
+        async with raw_client(hub.url, kiosks[1], role="kiosk") as other:
+            await other.recv_type("welcome")
+            await other.send({"type": "reprint", "id": "r2", "ticket": "A-001"})
+            assert (await other.recv_type("error"))["code"] == "unknown_ticket"  # not another kiosk's

@@ -217,3 +217,16 @@ def test_checker_catches_the_real_mistake_in_a_tmp_package(tmp_path):
     source_of, is_package = package_source(root)
     assert io_imports("signage.core.layout", source_of, is_package) == [
         "signage.core.layout -> signage.config -> yaml"]
+
+
+def test_every_error_code_the_code_raises_is_a_known_one():
+    """An unknown code trips the assertion in ClientError: the client would get a dropped connection, not an error."""
+    import re
+
+    from signage.errors import ERROR_CODES
+
+    raised = {(found.group(1), str(path.relative_to(ROOT))) for path in (ROOT / "signage").rglob("*.py")
+              for found in re.finditer(r'(?:CommandRejected|ProtocolError|ClientError)\(\s*"([a-z_]+)"',
+                                       path.read_text(encoding="utf-8"))}
+    assert len(raised) > 20  # the scan finds them
+    assert sorted(code for code in raised if code[0] not in ERROR_CODES) == []
