@@ -929,6 +929,7 @@ def _code(value: Any, none: bool = False) -> str | None:
 
 def to_document(report: Report, generated_at: datetime | None = None) -> dict:
     """The report as plain data, in the documented schema (the codec turns it into JSON)."""
+    heatmap_hours = report.heatmap_hours()  # once: it looks at every day
     return {
         "report": {
             "version": REPORT_VERSION,
@@ -953,9 +954,8 @@ def to_document(report: Report, generated_at: datetime | None = None) -> dict:
                   "no_show": d.no_show, "transferred": d.transferred, "wait_p50_minutes": d.wait_p50,
                   "wait_p90_minutes": d.wait_p90, "arrivals_by_hour": list(d.arrivals)} for d in report.days],
         "heatmap": {
-            "hours": list(report.heatmap_hours()),
-            "rows": [{"day": d.day, "arrivals": [d.arrivals[h] for h in report.heatmap_hours()]}
-                     for d in report.days],
+            "hours": list(heatmap_hours),
+            "rows": [{"day": d.day, "arrivals": [d.arrivals[h] for h in heatmap_hours]} for d in report.days],
         },
         "survey": {
             "elements": [{"code": code, "name": name, "nrr": report.nrr[i] if report.nrr else None}
