@@ -112,12 +112,12 @@ class ReportCache:
 
     # -- writing
 
-    def store(self, entries: dict[str, tuple[str, report.Partial]]) -> None:
-        """Keep these days: {day: (day key, its Partial)}. One transaction; failures are a warning."""
+    def store(self, entries: dict[str, tuple[str, bytes]]) -> None:
+        """Keep these days: {day: (day key, protocol.encode_folded(*report.partial_to_plain(its Partial)))}.
+        One transaction; failures are a warning."""
         if self.broken or not entries:
             return
-        rows = [(day, self._key(k), protocol.encode_folded(*report.partial_to_plain(p)))
-                for day, (k, p) in sorted(entries.items())]
+        rows = [(day, self._key(k), data) for day, (k, data) in sorted(entries.items())]
         try:
             db = self._connect(f"file:{quote(str(self.path.resolve()))}?mode=rwc", create=True)
             try:
