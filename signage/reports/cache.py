@@ -23,7 +23,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from signage.core import protocol, report
+from signage.core import protocol, report, text
 
 log = logging.getLogger("signage.reports.cache")
 
@@ -60,13 +60,18 @@ class ReportCache:
     def __init__(self, path: Path, context: str, journal: Path | None = None):
         self.path = Path(path)
         self.context = context
-        self.broken = False  # after a warning: no more tries in this process
+        self.broken = False  # not ours to read or write (the journal, another program's file)
+        self.warned = False  # one warning per report is enough
         if journal is not None and _same_file(self.path, Path(journal)):
             self._give_up("is the journal itself; a report never writes the journal")
 
-    def _give_up(self, why: str) -> None:
-        if not self.broken:
+    def _warn(self, why: str) -> None:
+        if not self.warned:
             log.warning("report cache %s %s; computing from the journal", self.path, why)
+        self.warned = True
+
+    def _give_up(self, why: str) -> None:
+        self._warn(why)
         self.broken = True
 
     def _key(self, day_key: str) -> str:
@@ -91,8 +96,11 @@ class ReportCache:
         except _OtherVersion as exc:
             log.info("report cache %s %s: folding every day again", self.path, exc)
             return {}  # store() makes it over
-        except (sqlite3.Error, OSError, _NotOurs) as exc:
-            self._give_up(f"cannot be read ({exc})")
+        except _NotOurs as exc:
+            self._give_up(str(exc))
+            return {}
+        except (sqlite3.Error, OSError) as exc:
+            self._warn(f"cannot be read ({exc})")  # store() may still mend it (e.g. roll back a torn write)
             return {}
         for day, key, data in rows:
             if type(day) is not str or wanted.get(day) != key:
@@ -105,7 +113,7 @@ class ReportCache:
                 bad += 1
                 if bad == 1:
                     log.warning("report cache %s: entry for %s is unusable (%s); folding it again",
-                                self.path, day, exc)
+                                self.path, day, text.for_log(str(exc)))
                 continue
             found[day] = partial
         return found
@@ -125,8 +133,10 @@ class ReportCache:
                     db.executemany("INSERT OR REPLACE INTO days (day, key, data) VALUES (?, ?, ?)", rows)
             finally:
                 db.close()
-        except (sqlite3.Error, OSError, _NotOurs) as exc:
-            self._give_up(f"cannot be written ({exc})")
+        except _NotOurs as exc:
+            self._give_up(str(exc))
+        except (sqlite3.Error, OSError) as exc:
+            self._warn(f"cannot be written ({exc})")
 
     def _connect(self, uri: str, create: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(uri, uri=True, timeout=1.0)
@@ -134,7 +144,9 @@ class ReportCache:
             db.execute("PRAGMA trusted_schema = OFF")  # a file from elsewhere runs no functions of its own
             app, version = db.execute("PRAGMA application_id").fetchone()[0], \
                 db.execute("PRAGMA user_version").fetchone()[0]
-            if create and app == 0 and version == 0 and _empty(db):  # a new file: make it ours
+            if app == 0 and version == 0 and _empty(db):  # a new (or empty) file: make it ours
+                if not create:
+                    raise _OtherVersion("is empty")
                 db.executescript(f"BEGIN; PRAGMA application_id = {APPLICATION_ID}; "
                                  f"PRAGMA user_version = {SCHEMA_VERSION}; {SCHEMA} COMMIT;")
             elif app != APPLICATION_ID:

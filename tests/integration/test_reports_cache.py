@@ -259,3 +259,31 @@ def test_signage_report_keeps_closed_days_beside_the_journal(tmp_path):
     broken = run_report(config_path, *args)
     assert broken.returncode == 0 and b"WARNING" in broken.stderr and b"report cache" in broken.stderr
     assert without_time(broken.stdout) == without_time(uncached.stdout)
+
+
+def test_an_empty_cache_file_is_made_ours_and_filled(week):
+    config, path, _ = week
+    cache_path = report_cache.default_path(path)
+    cache_path.write_bytes(b"")  # e.g. left by a crash right after it was created
+    assert cached(config, path) == plain(config, path)
+    assert len(stored_days(cache_path)) == 5
+
+
+def test_days_read_day_by_day_after_a_clock_set_back_are_cached_alike(tmp_path, monkeypatch):
+    """A day whose events came again later in seq order (the hub's clock set back over midnight)."""
+    config = load_config(write_config(tmp_path))
+    late = OPEN + timedelta(days=1)
+    events = [
+        m.Issued(1, OPEN, "i1", "A-001", "DUKCAPIL-01", 1),
+        m.Issued(2, late, "i2", "A-001", "DUKCAPIL-01", 1),  # the clock ran a day ahead …
+        m.Called(3, OPEN + timedelta(minutes=9), "c1", 1, "A-001", "DUKCAPIL-01"),  # … and was set back
+        m.Cleared(4, OPEN + timedelta(minutes=15), "d1", 1, "A-001", "done", "DUKCAPIL-01"),
+        m.Called(5, late + timedelta(minutes=3), "c2", 2, "A-001", "DUKCAPIL-01"),
+    ]
+    path = tmp_path / "journal.sqlite"
+    write_journal(path, events)
+    runs = Runs(monkeypatch)
+    expected = plain(config, path)
+    assert [d["day"] for d in expected["days"]] == ["2026-11-30", "2026-12-01"]
+    assert cached(config, path) == expected and runs.last() == [(FIRST, "2026-12-01")]
+    assert cached(config, path) == expected and runs.last() == []
