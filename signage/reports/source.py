@@ -9,11 +9,10 @@ appending. SQLite extracts the few fields a report needs from each stored event
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
+import os
 import queue
 import sqlite3
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
@@ -97,7 +96,7 @@ def read_report(path: Path, config, first_day: str, last_day: str, workers: int 
     if len(pieces) == 1:
         partials = [fold_range(path, config, first_day, last_day)]
     else:
-        with ProcessPoolExecutor(len(pieces) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with _forking_pool(len(pieces) - 1) as pool:
             others = [pool.submit(fold_range, path, config, a, b) for a, b in pieces[1:]]  # forks now
             partials = [fold_range(path, config, *pieces[0])] + [f.result() for f in others]
     with closing(connect(path)) as db:
@@ -156,7 +155,7 @@ def _read_cached(path: Path, config, first_day: str, last_day: str, workers: int
             results = [_fold_runs(db, config, pieces[0] if pieces else [], first_day, last_day, keys)]
         else:
             db.close()  # each process reads its own snapshot, and keys it with that
-            with ProcessPoolExecutor(len(pieces) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            with _forking_pool(len(pieces) - 1) as pool:
                 others = [pool.submit(fold_runs, path, config, runs, first_day, last_day) for runs in pieces[1:]]
                 results = [fold_runs(path, config, pieces[0], first_day, last_day)] + [f.result() for f in others]
     finally:
@@ -222,7 +221,7 @@ def _cut(missing: list[tuple[str, int]], days: list[str], workers: int, split_at
     index = {day: i for i, day in enumerate(days)}
     total = sum(n for _, n in missing)
     n_pieces = 1
-    if workers > 1 and total >= split_at and len(missing) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if workers > 1 and total >= split_at and len(missing) > 1 and _can_fork():
         n_pieces = min(workers, len(missing))
     pieces: list[list[tuple[str, int]]] = [[]]
     seen = 0
@@ -245,7 +244,7 @@ def _cut(missing: list[tuple[str, int]], days: list[str], workers: int, split_at
 
 def _pieces(path: Path, first_day: str, last_day: str, workers: int, split_at: int) -> list[tuple[str, str]]:
     """first_day..last_day cut into at most `workers` runs of whole days with about as many events each."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not _can_fork():
         return [(first_day, last_day)]
     with closing(connect(path)) as db:
         days = db.execute("SELECT day, count(*) FROM events WHERE day BETWEEN ? AND ? GROUP BY day ORDER BY day",
@@ -261,6 +260,19 @@ def _pieces(path: Path, first_day: str, last_day: str, workers: int, split_at: i
             start = days[i + 1][0]
     pieces.append((start, last_day))
     return pieces
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork")  # multiprocessing's "fork" start method: POSIX
+
+
+def _forking_pool(processes: int):
+    """Processes forked from this one (nothing to import again). Imported here: most reports fold
+    in one process, and multiprocessing takes a while to import."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
 
 
 def queue_facts(db: sqlite3.Connection, first_day: str, last_day: str,
