@@ -286,7 +286,9 @@ def main() -> int:
                 "html", "xlsx", "csv")
         samples: dict[str, list] = {k: [] for k in keys}
         built = source.read_report(journal, config, first, last)
+        loads = []
         for _ in range(args.rounds):
+            loads.append(os.getloadavg()[0])
             samples["baseline"].append(timed(bare_scan, journal, first, last))
             samples["naive"].append(timed(naive, journal, config, first, last))
             samples["ours"].append(timed(ours, journal, config, first, last))
@@ -305,7 +307,8 @@ def main() -> int:
     hall = with_doc["hall"]
     print(header("A year of journal reported (issue 15) — bench/bench_report.py"))
     print(f"- load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in load_start)} at the start, "
-          f"{' '.join(f'{x:.2f}' for x in load_end)} at the end")
+          f"{' '.join(f'{x:.2f}' for x in load_end)} at the end; 1-minute load at each round's start: "
+          f"{', '.join(f'{x:.2f}' for x in loads)}")
     print(f"- journal: {events:,} events over {args.days} service days ({first} … {last}), {size_mb:.1f} MB, "
           f"made in {setup_s:.1f} s; {hall['issued']:,} tickets, {hall['served']:,} served, "
           f"{hall['respondents']:,} full-form ratings (IKM {hall['ikm']}, {hall['grade']})")
@@ -342,8 +345,8 @@ def main() -> int:
     print()
     warm50, warm99 = percentile(walls["cli_warm"], 50), percentile(walls["cli_warm"], 99)
     cold50, cold99 = percentile(walls["cli_cold"], 50), percentile(walls["cli_cold"], 99)
-    load = max(load_start[0], load_end[0])
-    print(f"Targets (load average {load_start[0]:.2f} → {load_end[0]:.2f}): a year reported in ≤ 2 s: warm CLI "
+    load = max(load_start[0], load_end[0], *loads)
+    print(f"Targets (1-minute load average {min(loads):.2f}–{load:.2f} during the rounds): a year reported in ≤ 2 s: warm CLI "
           f"{'met' if warm99 <= 2 else 'NOT met'} (p50 {warm50:.2f} s, p99 {warm99:.2f} s), cold CLI "
           f"{'met' if cold99 <= 2 else 'NOT met'} (p50 {cold50:.2f} s, p99 {cold99:.2f} s); "
           f"headroom, warm CLI p50 ≤ 1.0 s: {'met' if warm50 <= 1.0 else 'NOT met'}"
