@@ -21,7 +21,7 @@ from signage.core import messages as m, report
 from signage.hub.journal import Journal, Record
 from signage.reports import cache as report_cache, source
 from support import timeout, write_config
-from unit.test_report import OPEN, Log
+from unit.test_report import OPEN
 from unit.test_report_cache_plain import FIRST, LAST, a_week
 
 CLOSED = "2027-01-01"  # every day of the week is closed
