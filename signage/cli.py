@@ -99,8 +99,8 @@ def plugged_command(argv: list[str]) -> str | None:
     i = 0
     while i < len(argv):
         token = argv[i]
-        if token in ("--config", "--log-level"):
-            i += 2
+        if len(token) > 2 and "=" not in token and any(o.startswith(token) for o in ("--config", "--log-level")):
+            i += 2  # an option with its value (argparse takes abbreviations too)
         elif token.startswith("-"):
             if token in ("-h", "--help"):
                 return None

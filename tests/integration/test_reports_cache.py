@@ -287,3 +287,42 @@ def test_days_read_day_by_day_after_a_clock_set_back_are_cached_alike(tmp_path, 
     assert [d["day"] for d in expected["days"]] == ["2026-11-30", "2026-12-01"]
     assert cached(config, path) == expected and runs.last() == [(FIRST, "2026-12-01")]
     assert cached(config, path) == expected and runs.last() == []
+
+
+def test_a_json_report_loads_no_board_web_or_excel_module(tmp_path):
+    """`signage report --format json` imports what it uses: not pygame, websockets, openpyxl, asyncio or the
+    board's layout (start-up is a good part of a warm report's time)."""
+    config_path = write_config(tmp_path)
+    journal = tmp_path / "journal.sqlite"
+    write_journal(journal, renumbered(a_week()))
+    script = (
+        "import sys\n"
+        "from signage import cli\n"
+        f"code = cli.main(['report', '--config', {str(config_path)!r}, '--journal', {str(journal)!r},"
+        f" '--from', {FIRST!r}, '--to', {LAST!r}, '--out', '/dev/null'])\n"
+        "heavy = {'pygame', 'websockets', 'openpyxl', 'asyncio', 'multiprocessing', 'signage.core.layout',"
+        " 'signage.display', 'signage.hub.server', 'signage.cli_fleet'}\n"
+        "print(code, sorted(m for m in sys.modules if m in heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=timeout(60))
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().split("\n")[0] == "0 []"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["report", "--date", "today"], "report"),
+    (["--config", "c.yaml", "--log-level", "debug", "report"], "report"),
+    (["--config=c.yaml", "display", "--help"], "display"),
+    (["--help"], None),
+    (["-h", "report"], None),
+    (["hub"], None),  # not plugged: the whole parser, as before
+    (["--conf", "report"], None),  # an abbreviation of --config, with its value
+    (["--conf", "c.yaml", "--log", "info", "report"], "report"),
+    ([], None),
+])
+def test_the_plugged_command_is_found_before_parsing(argv, expected):
+    from signage import cli
+
+    assert cli.plugged_command(argv) == expected
+    if expected is not None and "--help" not in argv:
+        assert cli.build_parser(expected).parse_args(argv).command == expected
