@@ -30,7 +30,8 @@ log = logging.getLogger("signage.reports.cache")
 SUFFIX = ".report-cache"
 APPLICATION_ID = 0x53475243  # "SGRC": this file is a signage report cache
 SCHEMA_VERSION = 1
-MAX_ENTRY = 16 << 20  # bytes of one day's entry (a year's day is ~20 kB)
+MAX_ENTRY = 16 << 20  # bytes of one day's entry (a day of 290 tickets is ~30 kB)
+MAX_LOAD = 256 << 20  # bytes of entries one report reads (a year is ~8 MB); beyond, the rest are folded
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS days (
     day  TEXT PRIMARY KEY,   -- service day
@@ -102,9 +103,14 @@ class ReportCache:
         except (sqlite3.Error, OSError) as exc:
             self._warn(f"cannot be read ({exc})")  # store() may still mend it (e.g. roll back a torn write)
             return {}
+        budget = MAX_LOAD
         for day, key, data in rows:
             if type(day) is not str or wanted.get(day) != key:
                 continue  # another day, or the day as it was before: fold it again
+            budget -= len(data) if isinstance(data, bytes) else 0
+            if budget < 0:
+                self._warn(f"holds more than {MAX_LOAD >> 20} MB for this range")
+                break
             try:
                 partial = report.partial_from_plain(*protocol.decode_folded(data, MAX_ENTRY))
                 if any(d.day != day for d in partial.days):
