@@ -7,7 +7,6 @@ the hub or failed at run time, 2 bad config or bad usage.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import logging
 import os
@@ -38,7 +37,7 @@ PLUGGED: list[tuple[str, str, str]] = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(plugged_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -95,7 +94,25 @@ def common_options(*, subcommand: bool) -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def plugged_command(argv: list[str]) -> str | None:
+    """The PLUGGED subcommand `argv` runs, if it is one: then only its module need be imported."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if len(token) > 2 and "=" not in token and any(o.startswith(token) for o in ("--config", "--log-level")):
+            i += 2  # an option with its value (argparse takes abbreviations too)
+        elif token.startswith("-"):
+            if token in ("-h", "--help"):
+                return None
+            i += 1
+        else:
+            return token if token in {name for name, _, _ in PLUGGED} else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand; with `command` (a PLUGGED one, about to run) only its module is imported,
+    and the other plugged ones and cli_fleet's are left out or bare (`signage report` starts faster)."""
     common = common_options(subcommand=True)
     client = argparse.ArgumentParser(add_help=False)
     client.add_argument("--hub", metavar="URL", help="hub address, e.g. ws://10.0.0.5:8765/ (default: from config)")
@@ -149,12 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=int, default=None, help="replay events after this seq first")
 
     for name, module, help in PLUGGED:
+        if command is not None and name != command:
+            add(name, help, None)  # not the one that runs: its name is enough
+            continue
         mod = importlib.import_module(module)
         p = add(name, help, mod.run)
         mod.add_arguments(p)
-    from signage import cli_fleet  # screenshot, identify, restart, init
+    if command is None:
+        from signage import cli_fleet  # screenshot, identify, restart, init
 
-    cli_fleet.add_subcommands(add, common, client)
+        cli_fleet.add_subcommands(add, common, client)
     return parser
 
 
@@ -201,6 +222,8 @@ class _Terminated(Exception):
 
 
 def run_hub(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from signage.hub.server import Hub
 
     async def serve() -> None:
@@ -282,6 +305,8 @@ def build_command(args: argparse.Namespace):
 
 
 def run_command(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from signage.operator.client import send
     from signage.operator.describe import describe_ack
 
@@ -309,6 +334,8 @@ def run_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_watch(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     from signage.operator.client import Session
     from signage.operator.describe import describe_event
 

@@ -16,6 +16,9 @@ import hashlib
 import json
 import math
 import re
+import sys
+import zlib
+from array import array
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -819,6 +822,62 @@ def decode_document(text: str) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     return data
+
+
+def encode_folded(head: Any, ints: list[int]) -> bytes:
+    """A folded day (report.partial_to_plain) for the report cache: the head as JSON, the integers
+    packed as signed 64-bit little-endian. Layout: b"SGF1", the CRC-32 of what follows (4 bytes),
+    the head's length (4 bytes), the head, the ints."""
+    body = json.dumps(head, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    packed = array("q", ints)  # OverflowError beyond 64 bits: no such sample
+    if sys.byteorder != "little":
+        packed.byteswap()
+    rest = len(body).to_bytes(4, "little") + body + packed.tobytes()
+    return _FOLDED + zlib.crc32(rest).to_bytes(4, "little") + rest
+
+
+_FOLDED = b"SGF1"
+
+
+def decode_folded(data: bytes, max_bytes: int) -> tuple[Any, list[int]]:
+    """(head, ints) of a report cache entry: hostile input (a file anyone may have changed).
+
+    Raises ValueError for more than max_bytes, a wrong magic, checksum or length, a head that is
+    not UTF-8 JSON (NaN, Infinity, duplicate keys, nesting too deep); the shape is
+    report.partial_from_plain's to check. The CRC finds a damaged file, not a forged one.
+    """
+    if type(data) is not bytes or len(data) > max_bytes:
+        raise ValueError(f"cache entry is not bytes, or larger than {max_bytes}")
+    if len(data) < 12 or data[:4] != _FOLDED:
+        raise ValueError("cache entry of another format")
+    if zlib.crc32(memoryview(data)[8:]) != int.from_bytes(data[4:8], "little"):
+        raise ValueError("cache entry damaged (checksum)")
+    size = int.from_bytes(data[8:12], "little")
+    if 12 + size > len(data) or (len(data) - 12 - size) % 8:
+        raise ValueError("cache entry cut short")
+    try:
+        head = json.loads(data[12:12 + size].decode("utf-8"), object_pairs_hook=_unique_keys,
+                          parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("cache entry nested too deep") from None
+    except UnicodeDecodeError:
+        raise ValueError("cache entry is not UTF-8") from None
+    packed = array("q")
+    packed.frombytes(data[12 + size:])
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return head, packed.tolist()
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key")
+    return out
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 # ---------------------------------------------------------------- content manifests (docs/content.md)

@@ -24,7 +24,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, NamedTuple, Sequence
 
-from signage.core import messages as m, survey
+from signage.core import messages as m, survey, text
 from signage.core.hall import service_day
 
 REPORT_VERSION = 1
@@ -317,11 +317,18 @@ class Partial:
         self.waits_by_hour: list[list[int]] = [[] for _ in range(24)]
         self.days: list[Day] = []
         self.events = 0
+        self.surveys: dict[str | None, _Survey] = {}  # ratings, per service (fold_ratings)
+        self.comments: list[Comment] = []
 
     def merge(self, other: "Partial") -> None:
         overlap = {d.day for d in self.days} & {d.day for d in other.days}
         if overlap:
             raise ValueError(f"partials overlap on {min(overlap)}: fold each day in one piece")
+        self._add(other)
+        self.days = sorted(self.days + other.days, key=lambda d: d.day)
+
+    def _add(self, other: "Partial") -> None:
+        """Everything of `other` but its days (merge and merged check and sort those)."""
         self.hall.add(other.hall)
         for code, tally in other.services.items():
             self.services[code].add(tally)
@@ -335,8 +342,32 @@ class Partial:
             self.arrivals[hour] += other.arrivals[hour]
             self.served_by_hour[hour] += other.served_by_hour[hour]
             self.waits_by_hour[hour] += other.waits_by_hour[hour]
-        self.days = sorted(self.days + other.days, key=lambda d: d.day)
+        for code, tally in other.surveys.items():
+            mine = self.surveys.get(code)
+            if mine is None:
+                mine = self.surveys[code] = _Survey()
+            mine.add(tally)
+        self.comments += other.comments
         self.events += other.events
+
+
+def merged(partials: Iterable[Partial]) -> Partial:
+    """One new Partial from partials of disjoint days (ValueError if two hold the same day)."""
+    whole = Partial()
+    days: list[Day] = []
+    for part in partials:
+        if isinstance(part, Packed):
+            part.add_to(whole)
+        else:
+            whole._add(part)
+        days += part.days
+    seen: set[str] = set()
+    for d in days:
+        if d.day in seen:
+            raise ValueError(f"partials overlap on {d.day}: fold each day in one piece")
+        seen.add(d.day)
+    whole.days = sorted(days, key=lambda d: d.day)
+    return whole
 
 
 class _Builder(Partial):
@@ -508,28 +539,65 @@ def build(queue_facts: Iterable[Sequence], ratings: Iterable[Sequence], config: 
 
 def fold(queue_facts: Iterable[Sequence], config: Any, first_day: str, last_day: str) -> Partial:
     """The days of first_day..last_day in `queue_facts`, folded (see build)."""
+    return _fold(queue_facts, config, first_day, last_day, per_day=False)[0]
+
+
+def fold_days(queue_facts: Iterable[Sequence], config: Any, first_day: str, last_day: str) -> list[Partial]:
+    """Like fold, but one Partial per service day met (in the order met), each holding that day only:
+    what a shell may keep for a closed day and merge again later. Facts outside the range are only
+    counted (`events`), in one more Partial without a day."""
+    return _fold(queue_facts, config, first_day, last_day, per_day=True)
+
+
+def _fold(queue_facts: Iterable[Sequence], config: Any, first_day: str, last_day: str,
+          per_day: bool) -> list[Partial]:
     if first_day > last_day:
         raise ValueError(f"the range starts on {first_day}, after its end on {last_day}")
     b = _Builder(config)
+    out: list[Partial] = []
     day_facts: list = []
     current: str | None = None
     done: set[str] = set()
+    stray = 0
+
+    def finish() -> None:
+        nonlocal b
+        b.run_day(current, day_facts)
+        b.events += len(day_facts)
+        done.add(current)
+        if per_day:
+            out.append(b.partial())
+            b = _Builder(config)
+
     for fact in queue_facts:
-        b.events += 1
         day = fact[1]
         if not first_day <= day <= last_day:
+            stray += 1
             continue
         if day != current:
             if day_facts:
-                b.run_day(current, day_facts)
-                done.add(current)
+                finish()
             if day in done:
                 raise DaysOutOfOrder(f"facts of {day} came again after {current}'s")
             current, day_facts = day, []
         day_facts.append(fact)
     if day_facts:
-        b.run_day(current, day_facts)
-    return b.partial()
+        finish()
+    if not per_day:
+        b.events += stray
+        return [b.partial()]
+    if stray:
+        b.events += stray
+        out.append(b.partial())
+    return out
+
+
+def fold_ratings(ratings: Iterable[Sequence], first_day: str, last_day: str) -> Partial:
+    """The ratings (RatingFacts, in seq order) as a Partial without days; those whose local date is
+    outside first_day..last_day are only counted (`events`)."""
+    out = Partial()
+    _ratings(ratings, first_day, last_day, out)
+    return out
 
 
 def combine(partials: Sequence[Partial], ratings: Iterable[Sequence], config: Any,
@@ -537,16 +605,13 @@ def combine(partials: Sequence[Partial], ratings: Iterable[Sequence], config: An
     """One report from the partials of disjoint days within first_day..last_day, and the ratings."""
     if first_day > last_day:
         raise ValueError(f"the range starts on {first_day}, after its end on {last_day}")
-    whole = Partial()
-    for part in partials:
-        whole.merge(part)
-    surveys, comments = _ratings(ratings, first_day, last_day, whole)
-    return _assemble(whole, config, surveys, comments, first_day, last_day)
+    whole = merged(partials)
+    _ratings(ratings, first_day, last_day, whole)
+    return _assemble(whole, config, whole.surveys, whole.comments, first_day, last_day)
 
 
-def _ratings(ratings, first_day: str, last_day: str, b: Partial):
-    surveys: dict[str | None, _Survey] = {}
-    comments: list[Comment] = []
+def _ratings(ratings, first_day: str, last_day: str, b: Partial) -> None:
+    surveys, comments = b.surveys, b.comments
     for at, counter, ticket, service, form, scores, comment in ratings:
         b.events += 1
         if not first_day <= at.date().isoformat() <= last_day:
@@ -562,7 +627,6 @@ def _ratings(ratings, first_day: str, last_day: str, b: Partial):
             tally.short_counts[scores[0] - 1] += 1
         if comment:
             comments.append(Comment(at, counter, ticket, service, form, comment))
-    return surveys, comments
 
 
 def _assemble(b: Partial, config: Any, surveys: dict, comments: list, first_day: str, last_day: str) -> Report:
@@ -651,11 +715,221 @@ def _minutes(ms: float | None) -> float | None:
     return None if ms is None else round(ms / 60_000, 2)
 
 
+# ---------------------------------------------------------------- a day's Partial as plain data (a cache entry)
+# A shell may keep the Partial of a closed service day (see signage/reports/cache.py). Its plain
+# form is a head (a dict of lists, strings and numbers, for any codec) and one flat list of
+# integers (every count and sample, in a fixed order, so a shell can store them packed).
+# from_plain checks every value: a cache file is input like any other.
+
+PLAIN_VERSION = 1  # the plain form and the fold's meaning: change it when either changes
+MAX_CODE = 200  # characters of a service code or a ticket in a cache entry
+MAX_COMMENT = 5000
+_INT64 = 1 << 63
+
+
+def fold_inputs(config: Any) -> list:
+    """What of config a fold reads (which counters exist, which serve which service): a cached
+    Partial is valid only for the same. Plain data, in a canonical order."""
+    return [sorted(c.number for c in config.counters),
+            sorted([s.code, sorted(s.counters)] for s in config.services)]
+
+
+def partial_to_plain(p: Partial) -> tuple[dict, list[int]]:
+    """(head, ints): the Partial as plain data; partial_from_plain reads it back.
+
+    ints, in order: events; 7 per tally (issued, called, served, no_show, transferred, number of
+    waits, number of service times) for the hall, then each service and counter of the head; their
+    samples, tally by tally (waits, then service times); 3 per idle counter; arrivals, served and
+    the number of waits per hour (24 each), then those waits; 29 per day (5 counts, 24 arrivals);
+    15 per survey tally (full, 9 sums, short, 4 counts)."""
+    tallies = [p.hall, *p.services.values(), *p.counters.values()]
+    ints: list[int] = [p.events]
+    for t in tallies:
+        ints.extend((t.issued, t.called, t.served, t.no_show, t.transferred, len(t.waits), len(t.services)))
+    for t in tallies:
+        ints.extend(t.waits)
+        ints.extend(t.services)
+    for totals in p.idle.values():
+        ints.extend(totals)
+    ints.extend(p.arrivals)
+    ints.extend(p.served_by_hour)
+    ints.extend(len(w) for w in p.waits_by_hour)
+    for w in p.waits_by_hour:
+        ints.extend(w)
+    for d in p.days:
+        ints.extend((d.issued, d.called, d.served, d.no_show, d.transferred, *d.arrivals))
+    for sv in p.surveys.values():
+        ints.extend((sv.full, *sv.sums, sv.short, *sv.short_counts))
+    head = {
+        "v": PLAIN_VERSION,
+        "services": list(p.services),
+        "counters": list(p.counters),
+        "idle": list(p.idle),
+        "days": [[d.day, d.wait_p50, d.wait_p90] for d in p.days],
+        "surveys": list(p.surveys),
+        "comments": [[c.at.isoformat(), c.counter, c.ticket, c.service, c.form, c.text] for c in p.comments],
+    }
+    return head, ints
+
+
+_HEAD_KEYS = frozenset(("v", "services", "counters", "idle", "days", "surveys", "comments"))
+
+
+class Packed:
+    """A Partial still in its plain form, checked: merging it (merged, combine) adds its numbers
+    straight into the whole, without making an object per tally. `unpack()` gives the Partial."""
+
+    __slots__ = ("events", "days", "services", "counters", "idle", "surveys", "comments", "ints", "_samples")
+
+    def __init__(self, head: Any, ints: Any):
+        if type(head) is not dict or head.keys() != _HEAD_KEYS:
+            raise ValueError("not a folded day: wrong keys")
+        if type(head["v"]) is not int or head["v"] != PLAIN_VERSION:
+            raise ValueError(f"folded day of version {head['v']!r}, this reads {PLAIN_VERSION}")
+        if type(ints) is not list or not ints:
+            raise ValueError("not a folded day: no numbers")
+        self.services = [_code(c, none=True) for c in _list(head["services"])]
+        self.counters = [_count(n) for n in _list(head["counters"])]
+        self.idle = [_count(n) for n in _list(head["idle"])]
+        self.surveys = [_code(c, none=True) for c in _list(head["surveys"])]
+        for codes in (self.services, self.counters, self.idle, self.surveys):
+            if len(set(codes)) != len(codes):
+                raise ValueError("not a folded day: a code twice")
+        self.comments = [_comment(row) for row in _list(head["comments"])]
+        if type(ints[0]) is not int:  # the shell unpacks ints from int64s: nothing else is in the list
+            raise ValueError("not a folded day: no numbers")
+        self.events = _count(ints[0])
+        self.ints = ints
+        n_tallies = 1 + len(self.services) + len(self.counters)
+        end = 1 + 7 * n_tallies
+        counts = ints[1:end]
+        if len(counts) != 7 * n_tallies or min(counts) < 0:
+            raise ValueError("not a folded day: bad counts")
+        self._samples = end
+        at = end + sum(counts[5::7]) + sum(counts[6::7]) + 3 * len(self.idle)
+        hours = ints[at:at + 72]
+        if len(hours) != 72 or min(hours) < 0:
+            raise ValueError("not a folded day: numbers cut short")
+        at += 72 + sum(hours[48:])
+        rows = _list(head["days"])
+        tail = ints[at:]
+        if len(tail) != 29 * len(rows) + 15 * len(self.surveys) or min(tail, default=0) < 0:
+            raise ValueError("not a folded day: numbers cut short, or left over")
+        self.days = []
+        for i, row in enumerate(rows):
+            day, p50, p90 = _list(row, 3)
+            if type(day) is not str or len(day) != 10 or date.fromisoformat(day).isoformat() != day:
+                raise ValueError("not a folded day: bad day")
+            c = tail[29 * i:29 * (i + 1)]
+            self.days.append(Day(day, c[0], c[1], c[2], c[3], c[4], _float(p50), _float(p90), tuple(c[5:])))
+
+    def add_to(self, whole: Partial) -> None:
+        ints = self.ints
+        whole.events += ints[0]
+        services, counters = whole.services, whole.counters
+        targets = [whole.hall, *(services[c] for c in self.services), *(counters[n] for n in self.counters)]
+        base, at = 1, self._samples
+        for t in targets:
+            issued, called, served, no_show, transferred, n_waits, n_services = ints[base:base + 7]
+            base += 7
+            t.issued += issued
+            t.called += called
+            t.served += served
+            t.no_show += no_show
+            t.transferred += transferred
+            if n_waits:
+                t.waits += ints[at:at + n_waits]
+                at += n_waits
+            if n_services:
+                t.services += ints[at:at + n_services]
+                at += n_services
+        for number in self.idle:
+            mine = whole.idle.get(number)
+            if mine is None:
+                mine = whole.idle[number] = [0, 0, 0]
+            mine[0] += ints[at]
+            mine[1] += ints[at + 1]
+            mine[2] += ints[at + 2]
+            at += 3
+        arrivals, served_by_hour, waits_by_hour = whole.arrivals, whole.served_by_hour, whole.waits_by_hour
+        lengths = ints[at + 48:at + 72]
+        for hour in range(24):
+            arrivals[hour] += ints[at + hour]
+            served_by_hour[hour] += ints[at + 24 + hour]
+        at += 72
+        for hour, n in enumerate(lengths):
+            if n:
+                waits_by_hour[hour] += ints[at:at + n]
+                at += n
+        at += 29 * len(self.days)
+        for code in self.surveys:
+            mine = whole.surveys.get(code)
+            if mine is None:
+                mine = whole.surveys[code] = _Survey()
+            mine.full += ints[at]
+            mine.sums = [a + b for a, b in zip(mine.sums, ints[at + 1:at + 10])]
+            mine.short += ints[at + 10]
+            mine.short_counts = [a + b for a, b in zip(mine.short_counts, ints[at + 11:at + 15])]
+            at += 15
+        whole.comments += self.comments
+
+    def unpack(self) -> Partial:
+        out = Partial()
+        self.add_to(out)
+        out.days = list(self.days)
+        return out
+
+
+def partial_from_plain(head: Any, ints: Any) -> Packed:
+    """What partial_to_plain made, checked (ValueError for anything else, however it differs), ready
+    to merge. `ints` must be a list of ints (a shell unpacking them gets nothing else): their number
+    and every length and count among them is checked here."""
+    return Packed(head, ints)
+
+
+def _comment(row: Any) -> Comment:
+    when, counter, ticket, service, form, comment = _list(row, 6)
+    if type(when) is not str or len(when) > 40:
+        raise ValueError("not a folded day: bad time")
+    when = datetime.fromisoformat(when)
+    if when.utcoffset() is None or form not in survey.FORMS or type(comment) is not str \
+            or not comment or len(comment) > MAX_COMMENT or text.problem(comment, multiline=True):
+        raise ValueError("not a folded day: bad comment")
+    return Comment(when, _count(counter), _code(ticket), _code(service, none=True), form, comment)
+
+
+def _list(value: Any, n: int | None = None) -> list:
+    if type(value) is not list or (n is not None and len(value) != n):
+        raise ValueError("not a folded day: bad list")
+    return value
+
+
+def _count(value: Any) -> int:
+    if type(value) is not int or not 0 <= value < _INT64:
+        raise ValueError("not a folded day: bad count")
+    return value
+
+
+def _float(value: Any) -> float | None:
+    if value is not None and (type(value) is not float or value != value or abs(value) > 1e12):
+        raise ValueError("not a folded day: bad minutes")
+    return value
+
+
+def _code(value: Any, none: bool = False) -> str | None:
+    if value is None and none:
+        return None
+    if type(value) is not str or not value or len(value) > MAX_CODE or text.problem(value):
+        raise ValueError("not a folded day: bad code")
+    return value
+
+
 # ---------------------------------------------------------------- the json document (docs/reports.md)
 
 
 def to_document(report: Report, generated_at: datetime | None = None) -> dict:
     """The report as plain data, in the documented schema (the codec turns it into JSON)."""
+    heatmap_hours = report.heatmap_hours()  # once: it looks at every day
     return {
         "report": {
             "version": REPORT_VERSION,
@@ -680,9 +954,8 @@ def to_document(report: Report, generated_at: datetime | None = None) -> dict:
                   "no_show": d.no_show, "transferred": d.transferred, "wait_p50_minutes": d.wait_p50,
                   "wait_p90_minutes": d.wait_p90, "arrivals_by_hour": list(d.arrivals)} for d in report.days],
         "heatmap": {
-            "hours": list(report.heatmap_hours()),
-            "rows": [{"day": d.day, "arrivals": [d.arrivals[h] for h in report.heatmap_hours()]}
-                     for d in report.days],
+            "hours": list(heatmap_hours),
+            "rows": [{"day": d.day, "arrivals": [d.arrivals[h] for h in heatmap_hours]} for d in report.days],
         },
         "survey": {
             "elements": [{"code": code, "name": name, "nrr": report.nrr[i] if report.nrr else None}

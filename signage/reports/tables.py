@@ -58,6 +58,7 @@ def _ikm(f: Figures) -> tuple:
 def tables(report: Report) -> list[Table]:
     period = report.first_day if report.first_day == report.last_day else f"{report.first_day} s.d. {report.last_day}"
     hall = report.hall
+    heatmap_hours = report.heatmap_hours()  # once: it looks at every day
     out = [
         Table("hall", "Ringkasan", (Column("Periode", TEXT), Column("Hari layanan")) + COUNTS + TIMES + IKM,
               ((period, len(report.days)) + _counts(hall) + _times(hall) + _ikm(hall),),
@@ -89,8 +90,8 @@ def tables(report: Report) -> list[Table]:
               tuple((d.day, d.issued, d.called, d.served, d.no_show, d.transferred, d.wait_p50, d.wait_p90)
                     for d in report.days)),
         Table("heatmap", "Peta kedatangan",
-              (Column("Tanggal", TEXT),) + tuple(Column(hour_label(h)) for h in report.heatmap_hours()),
-              tuple((d.day,) + tuple(d.arrivals[h] for h in report.heatmap_hours()) for d in report.days),
+              (Column("Tanggal", TEXT),) + tuple(Column(hour_label(h)) for h in heatmap_hours),
+              tuple((d.day,) + tuple(d.arrivals[h] for h in heatmap_hours) for d in report.days),
               note="Kedatangan (tiket diterbitkan) per hari dan jam."),
         Table("survey_elements", "Unsur SKM",
               (Column("Unsur", TEXT), Column("Kode", TEXT), Column("Nama", TEXT), Column("NRR", NUMBER)),

@@ -16,7 +16,6 @@ from html import escape
 from pathlib import Path
 
 from signage.core import protocol, report as core_report
-from signage.core.layout import format_date, format_time
 from signage.core.report import Report
 from signage.core.text import sanitize
 from signage.reports import charts
@@ -184,6 +183,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dt{font-weigh
 
 
 def _period(report: Report) -> str:
+    from signage.core.layout import format_date  # the board's layout package: not for json
+
     first = format_date(datetime.fromisoformat(report.first_day), "id")
     if report.first_day == report.last_day:
         return first
@@ -220,6 +221,8 @@ def _table_html(table: Table) -> str:
 
 
 def to_html(report: Report, generated_at: datetime | None = None, zone_label: str = "WIB") -> str:
+    from signage.core.layout import format_date, format_time
+
     hall = report.hall
     ikm = hall.survey.ikm
     cards = [
