@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import math
 import os
+import time
 import wave
 from array import array
 from datetime import datetime, timedelta, timezone
@@ -194,8 +195,6 @@ def test_disabled_in_config_means_silent(make):
 
 
 def _until(condition, seconds=5.0):
-    import time
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -226,11 +225,15 @@ def test_a_late_end_event_is_not_taken_as_lost(make, tmp_path):
     assert _until(lambda: not announcer._channel.get_busy(), timeout(10))
     playback.last_change -= 5  # the parts were handed over long ago
     announcer.tick(NOW)  # the loop wakes before the end events are handled: the channel says all ended
+    started = time.monotonic()  # announcement 2's 1.5 s chime is on the channel from here
     assert ("end", 1) in parts and announcer._playback is not None and announcer._playback is not playback
     for event in pygame.event.get() + [pygame.event.Event(end_event_type())] * 2:  # late, and repeated
         announcer.handle_event(event)
         announcer.tick(NOW)
-    assert announcer._channel.get_sound() is announcer._chime  # announcement 2's chime: nothing cut it
+    # Announcement 2's chime: nothing cut it. (On a machine so busy that this thread stalled for the whole
+    # chime, it may have ended by itself; a cut shows on any machine that is not stalled that long.)
+    sound = announcer._channel.get_sound()
+    assert sound is announcer._chime or time.monotonic() - started >= 1.4, sound
     assert announcer.run_until_idle(timeout=timeout(10))
     assert parts == [("chime", 1), ("speech", 1), ("end", 1), ("chime", 2), ("speech", 2), ("end", 2)]
     pygame.event.clear()
