@@ -48,6 +48,12 @@ def hub(config):
     running.close()
 
 
+def choose_ktp(page) -> None:
+    """On the kiosk page: Disdukcapil, then Perekaman KTP-el (A-…)."""
+    page.click("#agency-list [data-agency=DUKCAPIL]")
+    page.click("#service-list [data-service=DUKCAPIL-01]")
+
+
 def issue(hub: HubThread, n: int = 1) -> list[m.Ack]:
     kiosk = hub.config.first_token("kiosk").secret
     return [hub.run(send(hub.ws, kiosk, m.Issue(new_id("test"), "DUKCAPIL-01"), role="kiosk")) for _ in range(n)]
@@ -118,8 +124,7 @@ def test_kiosk_shows_the_fallback_when_the_printer_is_out_of_paper(hub, browser,
     page.set_default_timeout(WAIT_MS)
     try:
         page.goto(hub.http + "/kiosk?token=" + tokens["anjungan-1"])
-        page.click("#agency-list [data-agency=DUKCAPIL]")
-        page.click("#service-list [data-service=DUKCAPIL-01]")
+        choose_ktp(page)
         expect(page.locator("#ticket-number")).to_have_text("A-001")
         expect(page.locator("#print-state")).to_have_text("Printer bermasalah — catat nomor Anda: A-001")
 
@@ -137,8 +142,7 @@ def test_kiosk_shows_the_fallback_when_the_printer_is_out_of_paper(hub, browser,
 
         emulator.paper_out = False  # paper refilled: the next visitor gets a ticket
         page.click("#ticket-done")
-        page.click("#agency-list [data-agency=DUKCAPIL]")
-        page.click("#service-list [data-service=DUKCAPIL-01]")
+        choose_ktp(page)
         expect(page.locator("#ticket-number")).to_have_text("A-002")
         expect(page.locator("#print-state")).to_have_text("Silakan ambil tiket Anda")
         expect(page.locator("#reprint")).to_be_visible()
@@ -183,8 +187,7 @@ def test_kiosk_takes_an_optional_phone_number_for_the_halls_gateway(browser, con
     page.set_default_timeout(WAIT_MS)
     try:
         page.goto(hub.http + "/kiosk?token=" + tokens["anjungan-1"])
-        page.click("#agency-list [data-agency=DUKCAPIL]")
-        page.click("#service-list [data-service=DUKCAPIL-01]")
+        choose_ktp(page)
         expect(page.locator("#phone")).to_be_visible()
         expect(page.locator("#phone-ok")).to_be_disabled()  # nothing typed yet
         for digit in "08123456789":
@@ -198,8 +201,7 @@ def test_kiosk_takes_an_optional_phone_number_for_the_halls_gateway(browser, con
         expect(page.locator("#ticket-phone")).to_have_text("Pemberitahuan akan dikirim ke 0812•••••890")
 
         page.click("#ticket-done")  # the next visitor does not want a message
-        page.click("#agency-list [data-agency=DUKCAPIL]")
-        page.click("#service-list [data-service=DUKCAPIL-01]")
+        choose_ktp(page)
         page.click("#phone-skip")
         expect(page.locator("#ticket-number")).to_have_text("A-002")
         expect(page.locator("#ticket-phone")).to_be_hidden()
@@ -220,8 +222,7 @@ def test_kiosk_asks_for_no_phone_number_without_a_gateway(hub, browser, tokens):
     page.set_default_timeout(WAIT_MS)
     try:
         page.goto(hub.http + "/kiosk?token=" + tokens["anjungan-1"])
-        page.click("#agency-list [data-agency=DUKCAPIL]")
-        page.click("#service-list [data-service=DUKCAPIL-01]")
+        choose_ktp(page)
         expect(page.locator("#ticket-number")).to_have_text("A-001")
         expect(page.locator("#phone")).to_be_hidden()
     finally:
