@@ -11,7 +11,7 @@ a slow printer never blocks the connection.
 Every fleet.heartbeat_seconds it sends the fleet heartbeat a board sends, with the
 printer's state (ok, paper_out, cover_open, offline, device_missing, or unknown when
 the connection can't tell): the last print's outcome if it is that recent, else a
-probe of the device on the same worker thread (docs/visitor.md, "Printer status").
+probe of the device on the same worker thread (docs/fleet.md, "Ticket printers").
 """
 
 from __future__ import annotations
@@ -148,7 +148,11 @@ class PrinterAgent:
         await self.connected.wait()
         while True:
             if loop.time() - self._last_print >= period:  # no print outcome that recent: ask the device
-                state = await loop.run_in_executor(self._io, d.probe, self.device, self.answers_status)
+                try:
+                    state = await loop.run_in_executor(self._io, d.probe, self.device, self.answers_status)
+                except Exception:  # a driver's surprise: say so on /status, keep beating and printing
+                    log.exception("probing the printer failed")
+                    state = "error"
                 if loop.time() - self._last_print >= period:  # a print that finished meanwhile knows better
                     if state == "unknown" and self.answers_status and self.device.kind != "file":
                         self.answers_status = False
