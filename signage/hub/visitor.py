@@ -274,10 +274,13 @@ class Visitors:
             return
         waits = est.agency_waits(self.times, state.queue, self.config, now)
         current = m.Estimates(now, {code: m.Wait(e.low, e.high) for code, e in waits.items()})
-        changed = self.board_estimates is None or current.agencies != self.board_estimates.agencies
-        if changed:
+        if self.board_estimates is None or current.agencies != self.board_estimates.agencies:
             self.board_estimates = current
-        for board in boards if changed else [joined] if joined is not None else []:
+        elif joined is not None:
+            boards = [joined]  # the others have it already
+        else:
+            return
+        for board in boards:
             self.send(board, current)
 
     def _update(self, client, state: HubState, now: datetime) -> None:

@@ -199,6 +199,10 @@
     renderPhone();
   }
 
+  function takeWithPhone() {
+    if (phoneValid()) issue(pendingService, phoneDigits);
+  }
+
   // "081234567890" → "0812•••••890": shown back to the visitor, not to whoever stands behind them
   function masked(digits) {
     return digits.slice(0, 4) + digits.slice(4, -3).replace(/./g, "•") + digits.slice(-3);
@@ -393,9 +397,9 @@
       if ($("phone").hidden) return;
       if (/^[0-9]$/.test(ev.key)) key(ev.key);
       else if (ev.key === "Backspace") key("back");
-      else if (ev.key === "Enter" && phoneValid()) { ev.preventDefault(); issue(pendingService, phoneDigits); }
+      else if (ev.key === "Enter") { ev.preventDefault(); takeWithPhone(); }
     });
-    $("phone-ok").addEventListener("click", function () { if (phoneValid()) issue(pendingService, phoneDigits); });
+    $("phone-ok").addEventListener("click", takeWithPhone);
     $("phone-skip").addEventListener("click", function () { issue(pendingService, null); });
     $("phone-back").addEventListener("click", function () { show("services"); });
     ["pointerdown", "keydown"].forEach(function (type) {
